@@ -1,0 +1,154 @@
+"""The interface between the core and an ORM, and the id converters it shares."""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import typing as t
+import uuid
+
+if t.TYPE_CHECKING:
+    from flask import Flask
+
+#: Turns an id read from a token into the primary key's type, or raises
+#: :class:`InvalidEntityId`.
+IdConverter = t.Callable[[object], object]
+
+_INT64_MIN = -(2**63)
+_INT64_MAX = 2**63 - 1
+
+
+class InvalidEntityId(ValueError):
+    """A token's id cannot be the primary key of the entity it names."""
+
+
+class EntityStoreError(Exception):
+    """The store behind a backend failed (the database is down, a timeout).
+
+    Backends raise it instead of their driver's exception; the request is then
+    answered 503, so that clients keep a token that is still good.
+    """
+
+
+@dataclasses.dataclass(frozen=True)
+class PrimaryKey:
+    """The primary key of an entity model."""
+
+    #: Column name; tokens carry the id under this claim, as 0.2 did.
+    name: str
+    #: The Python type of the key's values: ``int``, ``str``, ``uuid.UUID``...
+    python_type: type
+
+
+class EntityBackend(abc.ABC):
+    """Connects the extension to the models of one ORM.
+
+    Everything except :meth:`load` is called once per model at startup; only
+    the converter and :meth:`load` run per request.
+    """
+
+    #: Short name used in messages, such as ``"sqlalchemy"``.
+    name: str = "custom"
+
+    @abc.abstractmethod
+    def handles(self, model: object) -> bool:
+        """Whether ``model`` belongs to this backend's ORM.
+
+        Must not import an ORM the app does not use.
+        """
+
+    @abc.abstractmethod
+    def table_name(self, model: t.Any) -> str:
+        """The table name that tokens carry for ``model``."""
+
+    @abc.abstractmethod
+    def primary_key(self, model: t.Any) -> PrimaryKey:
+        """The single-column primary key of ``model``.
+
+        :raises ConfigurationError: when there is none or it is composite.
+        """
+
+    def id_converter(self, model: t.Any) -> IdConverter:
+        """Return the function that converts a token's id for ``model``."""
+        return converter_for(self.primary_key(model).python_type)
+
+    @abc.abstractmethod
+    def load(self, model: t.Any, entity_id: object) -> object | None:
+        """Load one entity by its already converted id.
+
+        :returns: the entity, or ``None`` when there is no such row.
+        :raises EntityStoreError: when the store fails.
+        """
+
+    def init_app(self, app: Flask) -> None:  # noqa: B027 - optional hook
+        """Prepare for ``app``; called once from ``JwtRoutes.init_app``."""
+
+    def check_model(self, model: t.Any) -> None:  # noqa: B027 - optional hook
+        """Fail early, before the first request is served, if ``model`` cannot
+        be loaded in this app (no session found, for example).
+
+        Called inside an app context. :raises ConfigurationError:
+        """
+
+
+def converter_for(python_type: type) -> IdConverter:
+    """Return the converter for primary keys of ``python_type``."""
+    if python_type is bool:
+        raise TypeError("a boolean primary key cannot name an entity")
+
+    if issubclass(python_type, int):
+        return to_int
+
+    if issubclass(python_type, uuid.UUID):
+        return to_uuid
+
+    if issubclass(python_type, str):
+        return to_str
+
+    raise TypeError(f"no id converter for primary keys of type {python_type!r}")
+
+
+def to_int(value: object) -> int:
+    """Accept an int, or a string of decimal digits, within 64 bits."""
+    if isinstance(value, bool):
+        raise InvalidEntityId("a boolean is not an integer id")
+
+    if isinstance(value, str):
+        digits = value[1:] if value.startswith("-") else value
+
+        if not (0 < len(digits) <= 19 and digits.isascii() and digits.isdigit()):
+            raise InvalidEntityId("not an integer id")
+
+        value = int(value)
+
+    if not isinstance(value, int) or not _INT64_MIN <= value <= _INT64_MAX:
+        raise InvalidEntityId("not an integer id within 64 bits")
+
+    return value
+
+
+def to_str(value: object) -> str:
+    """Accept a non-empty string without NUL characters."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise InvalidEntityId("not a string id")
+
+    text = str(value)
+
+    if not text or "\x00" in text or len(text) > 1024:
+        raise InvalidEntityId("not a usable string id")
+
+    return text
+
+
+def to_uuid(value: object) -> uuid.UUID:
+    """Accept a UUID in any of its usual string forms."""
+    if isinstance(value, uuid.UUID):
+        return value
+
+    if not isinstance(value, str) or len(value) > 64:
+        raise InvalidEntityId("not a UUID id")
+
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise InvalidEntityId("not a UUID id") from None

@@ -1,0 +1,207 @@
+"""One frozen settings object per app, read from ``app.config`` and options."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import typing as t
+from datetime import timedelta
+
+from .errors import ConfigurationError
+
+logger = logging.getLogger(__name__)
+
+HTTP_METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"}
+)
+DEFAULT_EXPIRE_DAYS = 30
+
+
+@dataclasses.dataclass(frozen=True)
+class RouteEntry:
+    """One ``(METHOD, path)`` pair from a whitelist or the ignore list."""
+
+    method: str
+    path: str
+    #: Where it came from, for messages: ``"WHITE_LIST_ROUTES[2]"``.
+    source: str
+
+    def __str__(self) -> str:
+        return f"({self.method!r}, {self.path!r}) from {self.source}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Validated configuration of one app."""
+
+    secret_key: str | bytes
+    algorithm: str
+    white_list: tuple[RouteEntry, ...]
+    ignored: tuple[RouteEntry, ...]
+    api_name: str
+    entity_key: str
+    expires: timedelta
+    leeway: timedelta
+    realm: str
+    max_token_bytes: int
+
+
+def build_settings(config: t.Mapping[str, t.Any]) -> Settings:
+    """Read and validate the app's config.
+
+    :raises ConfigurationError: naming the key, what was expected and the fix.
+    """
+    secret_key = _secret_key(config)
+    api_name = _api_name(config.get("JWT_ROUTER_API_NAME"))
+    white_list = _route_entries(config, "WHITE_LIST_ROUTES", api_name)
+    ignored = _route_entries(config, "IGNORED_ROUTES", "")
+    entity_key = config.get("ENTITY_KEY", "id")
+
+    if not isinstance(entity_key, str) or not entity_key:
+        raise ConfigurationError(
+            f"ENTITY_KEY must be a non-empty string naming the primary key claim,"
+            f" got {entity_key!r}. Remove it to use the default 'id'."
+        )
+
+    expires = _expire_days(config.get("JWT_EXPIRE_DAYS"))
+    leeway = _seconds(config, "JWT_ROUTER_LEEWAY", default=5, allow_zero=True)
+
+    return Settings(
+        secret_key=secret_key,
+        algorithm="HS256",
+        white_list=white_list,
+        ignored=ignored,
+        api_name=api_name,
+        entity_key=entity_key,
+        expires=expires,
+        leeway=timedelta(seconds=leeway),
+        realm=str(config.get("JWT_ROUTER_REALM", "api")).replace('"', "'"),
+        max_token_bytes=int(config.get("JWT_ROUTER_MAX_TOKEN_BYTES", 8192)),
+    )
+
+
+def check_secret_key(config: t.Mapping[str, t.Any]) -> None:
+    """Fail early, at ``init_app``, when no signing secret is configured."""
+    _secret_key(config)
+
+
+def _secret_key(config: t.Mapping[str, t.Any]) -> str | bytes:
+    key = config.get("JWT_ROUTER_SECRET_KEY") or config.get("SECRET_KEY")
+
+    if key is None or key == "" or key == b"":
+        raise ConfigurationError(
+            "SECRET_KEY is not set. flask-jwt-router signs tokens with it: set"
+            " app.config['SECRET_KEY'] to a long random string (for example"
+            " secrets.token_hex(32)) before calling init_app."
+        )
+
+    if not isinstance(key, (str, bytes)):
+        raise ConfigurationError(
+            f"SECRET_KEY must be a str or bytes, got {type(key).__name__}."
+            " Set it to a long random string."
+        )
+
+    return key
+
+
+def _api_name(value: object) -> str:
+    if value is None or value == "":
+        return ""
+
+    if not isinstance(value, str):
+        raise ConfigurationError(
+            f"JWT_ROUTER_API_NAME must be a string such as '/api/v1', got {value!r}."
+        )
+
+    return "/" + value.strip("/")
+
+
+def _route_entries(
+    config: t.Mapping[str, t.Any], key: str, prefix: str
+) -> tuple[RouteEntry, ...]:
+    raw = config.get(key) or []
+
+    if isinstance(raw, (str, bytes)) or not isinstance(raw, t.Iterable):
+        raise ConfigurationError(
+            f"{key} must be a list of (METHOD, path) tuples, such as"
+            f" [('POST', '/register')], got {raw!r}."
+        )
+
+    entries = []
+
+    for index, item in enumerate(raw):
+        source = f"{key}[{index}]"
+        method, path = _route_pair(item, source)
+
+        if not path.startswith("/"):
+            logger.warning(
+                "%s: path %r has no leading slash; it is read as %r.",
+                source,
+                path,
+                "/" + path,
+            )
+            path = "/" + path
+
+        if prefix:
+            path = prefix + "/" + path.lstrip("/")
+
+        entries.append(RouteEntry(method, path, source))
+
+    return tuple(entries)
+
+
+def _route_pair(item: object, source: str) -> tuple[str, str]:
+    if not (
+        isinstance(item, (tuple, list))
+        and len(item) == 2
+        and all(isinstance(part, str) for part in item)
+    ):
+        raise ConfigurationError(
+            f"{source} must be a (METHOD, path) tuple of two strings, such as"
+            f" ('GET', '/users/<int:user_id>'), got {item!r}."
+        )
+
+    raw_method, raw_path = item
+    method = raw_method.strip().upper()
+
+    if method not in HTTP_METHODS:
+        raise ConfigurationError(
+            f"{source} names the HTTP method {raw_method!r}, which is not one of"
+            f" {', '.join(sorted(HTTP_METHODS))}."
+        )
+
+    if not raw_path.strip():
+        raise ConfigurationError(f"{source} has an empty path; write it as '/...'.")
+
+    return method, raw_path.strip()
+
+
+def _expire_days(value: object) -> timedelta:
+    if value is None:
+        return timedelta(days=DEFAULT_EXPIRE_DAYS)
+
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise ConfigurationError(
+            f"JWT_EXPIRE_DAYS must be a positive number of days, got {value!r}."
+            f" Remove it to use the default of {DEFAULT_EXPIRE_DAYS}."
+        )
+
+    return timedelta(days=value)
+
+
+def _seconds(
+    config: t.Mapping[str, t.Any], key: str, default: float, allow_zero: bool
+) -> float:
+    value = config.get(key, default)
+
+    if isinstance(value, timedelta):
+        value = value.total_seconds()
+
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+
+    if not is_number or value < 0 or (value == 0 and not allow_zero):
+        raise ConfigurationError(
+            f"{key} must be a number of seconds or a timedelta, got {value!r}."
+        )
+
+    return float(value)

@@ -1,0 +1,133 @@
+"""Encoding and decoding of tokens: claims layout, algorithm pinning, expiry."""
+
+from __future__ import annotations
+
+import time
+import typing as t
+import uuid
+
+import jwt
+from jwt.algorithms import HMACAlgorithm
+
+from . import errors
+
+if t.TYPE_CHECKING:
+    from .settings import Settings
+
+#: Claims the library writes itself; custom claims may not reuse these names.
+RESERVED_CLAIMS = frozenset({"table_name", "sub", "iat", "exp", "jti", "nbf"})
+
+_HMAC_HASHES = {
+    "HS256": HMACAlgorithm.SHA256,
+    "HS384": HMACAlgorithm.SHA384,
+    "HS512": HMACAlgorithm.SHA512,
+}
+
+
+class _CheckedOnceHMAC(HMACAlgorithm):
+    # PyJWT warns about a short HMAC key on every encode and decode. The length
+    # is checked once, at startup, by the extension; a per-request warning
+    # would be noise at best and, under ``-W error``, a 500.
+    def check_key_length(self, key: bytes) -> str | None:
+        return None
+
+
+class TokenCodec:
+    """Signs and verifies tokens for one app with its settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.algorithm = settings.algorithm
+        self.algorithms = [settings.algorithm]
+        self.key = settings.secret_key
+        self.leeway = settings.leeway.total_seconds()
+        self.max_bytes = settings.max_token_bytes
+        self._options: dict[str, t.Any] = {"require": ["exp"]}
+        self._jwt = _make_pyjwt(settings.algorithm)
+
+    def encode(self, claims: dict[str, t.Any]) -> str:
+        """Sign ``claims`` with the app's key and algorithm."""
+        return self._jwt.encode(claims, self.key, algorithm=self.algorithm)
+
+    def decode(self, token: str) -> dict[str, t.Any]:
+        """Verify ``token`` and return its claims.
+
+        :raises AuthError: a subclass naming why the token was refused.
+        """
+        if len(token) > self.max_bytes:
+            raise errors.TokenMalformed("The token is longer than this API accepts.")
+
+        try:
+            claims = self._jwt.decode(
+                token,
+                self.key,
+                algorithms=self.algorithms,
+                options=self._options,  # type: ignore[arg-type]
+                leeway=self.leeway,
+            )
+        except jwt.ExpiredSignatureError:
+            raise errors.TokenExpired() from None
+        except jwt.InvalidSignatureError:
+            raise errors.BadSignature() from None
+        except jwt.DecodeError:
+            raise errors.TokenMalformed() from None
+        except jwt.InvalidTokenError as exc:
+            raise errors.TokenInvalid(_describe(exc)) from None
+        except (ValueError, TypeError, OverflowError):
+            # PyJWT rejects almost every malformed input with DecodeError; this
+            # catches the odd value that slips through to the standard library.
+            raise errors.TokenMalformed() from None
+
+        return claims
+
+
+def new_claims(
+    table_name: str,
+    key_claim: str,
+    entity_id: object,
+    lifetime_seconds: float,
+) -> dict[str, t.Any]:
+    """Build the claims of a fresh token.
+
+    ``key_claim`` holds the id in its JSON form, as 0.2 wrote it; ``sub`` holds
+    it as a string, as RFC 7519 asks.
+    """
+    now = int(time.time())
+    json_id = entity_id if isinstance(entity_id, (int, str)) else str(entity_id)
+
+    return {
+        "table_name": table_name,
+        key_claim: json_id,
+        "sub": str(json_id),
+        "iat": now,
+        "exp": now + int(lifetime_seconds),
+        "jti": uuid.uuid4().hex,
+    }
+
+
+def _make_pyjwt(algorithm: str) -> jwt.PyJWT:
+    codec = jwt.PyJWT()
+    jws = getattr(codec, "_jws", None)
+
+    # PyJWT < 2.10 has no per-instance JWS object and never warns about key
+    # length, so there is nothing to replace there.
+    if jws is not None and algorithm in _HMAC_HASHES:
+        jws.unregister_algorithm(algorithm)
+        jws.register_algorithm(algorithm, _CheckedOnceHMAC(_HMAC_HASHES[algorithm]))
+
+    return codec
+
+
+def _describe(exc: jwt.InvalidTokenError) -> str:
+    if isinstance(exc, jwt.MissingRequiredClaimError):
+        return f"The token has no '{exc.claim}' claim."
+
+    if isinstance(exc, jwt.ImmatureSignatureError):
+        return "The token is not valid yet."
+
+    if isinstance(exc, jwt.InvalidAlgorithmError):
+        return "The token is signed with an algorithm this API does not accept."
+
+    if isinstance(exc, jwt.InvalidAudienceError):
+        return "The token is meant for another audience."
+
+    return "The token is not valid."
