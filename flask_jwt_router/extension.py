@@ -15,6 +15,7 @@ from .entities import Entity, EntityRegistry, default_backends
 from .routing import OPEN, Access, RoutePolicy, warn_unmatched
 from .settings import Settings, build_settings, check_secret_key
 from .tokens import TokenCodec, new_claims
+from .transport import read_token
 
 EXTENSION_KEY = "flask_jwt_router"
 
@@ -312,7 +313,7 @@ def _make_guard(state: _AppState) -> t.Callable[[], Response | None]:
 
 
 def _authenticate(runtime: _Runtime) -> tuple[dict[str, t.Any], Entity, object]:
-    token = _read_token(request)
+    token = read_token(request)
 
     if token is None:
         raise errors.TokenMissing()
@@ -364,7 +365,7 @@ def _request_identity(runtime: _Runtime) -> tuple[Entity, object]:
 
     if claims is None:
         # A public route: nothing was verified yet, so verify it all here.
-        if _read_token(request) is None:
+        if read_token(request) is None:
             raise errors.UsageError(
                 "update_token() needs a request that carried a token; use"
                 " create_token(entity_id=..., table_name=...) to issue a first one."
@@ -373,47 +374,6 @@ def _request_identity(runtime: _Runtime) -> tuple[Entity, object]:
         claims = _authenticate(runtime)[0]
 
     return _identity(runtime, claims)
-
-
-def _read_token(req: t.Any) -> str | None:
-    """The request's token from the header or ``?auth=``; ``None`` if neither.
-
-    :raises AuthError: on a malformed header or two different tokens.
-    """
-    header = req.headers.get("Authorization")
-    from_header = None if header is None else _bearer(header)
-    from_query = req.args.get("auth") if req.query_string else None
-
-    if from_query is not None and from_header is not None and from_query != from_header:
-        raise errors.InvalidRequest(
-            "The request carries two different tokens (header and query string);"
-            " send one."
-        )
-
-    token = from_header or from_query
-
-    if token is not None and not token.strip():
-        raise errors.TokenMalformed("The token is empty.")
-
-    return token
-
-
-def _bearer(header: str) -> str:
-    parts = header.split(None, 1)
-
-    if not parts or parts[0].lower() != "bearer":
-        raise errors.TokenMissing(
-            "This resource needs a token sent as 'Authorization: Bearer <token>'."
-        )
-
-    token = parts[1].strip() if len(parts) == 2 else ""
-
-    if not token or len(token.split()) != 1:
-        raise errors.TokenMalformed(
-            "The Authorization header must be 'Bearer <token>'."
-        )
-
-    return token
 
 
 def _is_preflight() -> bool:
