@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from .backends.base import (
+    BackendNotInstalled,
     EntityBackend,
     EntityStoreError,
     InvalidEntityId,
     PrimaryKey,
 )
+from .backends.callables import CallableEntity, entity_loader
 from .errors import (
     AuthError,
     BadSignature,
@@ -26,7 +28,9 @@ from .extension import JwtRoutes
 
 __all__ = [
     "AuthError",
+    "BackendNotInstalled",
     "BadSignature",
+    "CallableEntity",
     "ConfigurationError",
     "EntityBackend",
     "EntityStoreError",
@@ -42,4 +46,5 @@ __all__ = [
     "TokenMissing",
     "UnknownEntity",
     "UsageError",
+    "entity_loader",
 ]

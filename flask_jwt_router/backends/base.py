@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import importlib.util
 import typing as t
 import uuid
+
+from ..errors import ConfigurationError
 
 if t.TYPE_CHECKING:
     from flask import Flask
@@ -28,6 +31,35 @@ class EntityStoreError(Exception):
     Backends raise it instead of their driver's exception; the request is then
     answered 503, so that clients keep a token that is still good.
     """
+
+
+class BackendNotInstalled(ConfigurationError, ImportError):
+    """A backend was asked for, but the ORM it needs is not installed.
+
+    The message names the extra to install, such as
+    ``pip install flask-jwt-router[peewee]``.
+    """
+
+
+def package_available(package: str) -> bool:
+    """Whether ``package`` can be imported; it is looked for, not imported."""
+    try:
+        return importlib.util.find_spec(package) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def require_package(package: str, backend: str, extra: str) -> None:
+    """Raise :class:`BackendNotInstalled` unless ``package`` can be imported.
+
+    :param backend: the backend's name as users know it, such as ``"Peewee"``.
+    :param extra: the extra of flask-jwt-router that installs ``package``.
+    """
+    if not package_available(package):
+        raise BackendNotInstalled(
+            f"The {backend} entity backend needs the '{package}' package, which is"
+            f" not installed. Install it with: pip install flask-jwt-router[{extra}]"
+        )
 
 
 @dataclasses.dataclass(frozen=True)

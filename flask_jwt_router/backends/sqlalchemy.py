@@ -9,7 +9,7 @@ import typing as t
 from flask import current_app, g
 
 from ..errors import ConfigurationError
-from .base import EntityBackend, EntityStoreError, PrimaryKey
+from .base import EntityBackend, EntityStoreError, PrimaryKey, require_package
 
 if t.TYPE_CHECKING:
     from flask import Flask
@@ -34,6 +34,7 @@ class SQLAlchemyBackend(EntityBackend):
     name = "sqlalchemy"
 
     def __init__(self, session: t.Any = None) -> None:
+        require_package("sqlalchemy", "SQLAlchemy", "sqlalchemy")
         self._session = session
         self._factory = session is not None and not hasattr(session, "get")
 
@@ -48,7 +49,7 @@ class SQLAlchemyBackend(EntityBackend):
         return isinstance(inspect(model, raiseerr=False), Mapper)
 
     def table_name(self, model: t.Any) -> str:
-        return str(_mapper(model).local_table.name)  # type: ignore[attr-defined]
+        return str(_mapper(model).local_table.name)
 
     def primary_key(self, model: t.Any) -> PrimaryKey:
         columns = _mapper(model).primary_key
