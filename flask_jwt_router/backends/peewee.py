@@ -83,26 +83,26 @@ class PeeweeBackend(EntityBackend):
         import peewee
 
         database = model._meta.database
-        fix = (
-            " Set Meta.database on the model (or its base model), and initialise"
-            " it before the app serves its first request."
-        )
+        name = model.__name__
 
         if database is None:
             raise ConfigurationError(
-                f"Peewee model {model.__name__} has no database.{fix}"
+                f"Peewee model {name} has no database: set Meta.database on it or"
+                " on its base model."
             )
 
         if isinstance(database, peewee.Proxy) and database.obj is None:
             raise ConfigurationError(
-                f"The DatabaseProxy of Peewee model {model.__name__} is not"
-                f" initialised (call proxy.initialize(database)).{fix}"
+                f"The DatabaseProxy of Peewee model {name} is not initialised:"
+                " call proxy.initialize(database) before the app serves its first"
+                " request."
             )
 
         if getattr(database, "deferred", False):
             raise ConfigurationError(
-                f"The database of Peewee model {model.__name__} was created with"
-                f" no name and not initialised (call database.init(...)).{fix}"
+                f"The database of Peewee model {name} was created without a name"
+                " and is not initialised: call database.init(...) before the app"
+                " serves its first request."
             )
 
     def load(self, model: t.Any, entity_id: object) -> object | None:

@@ -7,7 +7,7 @@ import sys
 import typing as t
 import uuid
 
-from flask import g, has_request_context
+from flask import g, got_request_exception, has_request_context
 
 from ..errors import ConfigurationError
 from .base import EntityBackend, EntityStoreError, PrimaryKey, require_package
@@ -28,9 +28,9 @@ class PonyBackend(EntityBackend):
     enters Pony's ``db_session`` and keeps it open until the request ends, so
     the entity on ``g`` stays fully usable in the view (relationships
     included). This is the session ``pony.flask`` opens too, so both can be
-    used together in any order; an inner ``with db_session:`` in a view then
-    joins it, and its changes are committed when the response is ready, or
-    rolled back if the view raised.
+    used together in any order. A ``with db_session:`` in a view joins it: its
+    changes are committed when the response is ready, or rolled back when the
+    view raises an exception that Flask answers with a 500.
 
     :raises BackendNotInstalled: when Pony is not installed.
     """
@@ -88,6 +88,7 @@ class PonyBackend(EntityBackend):
         return PrimaryKey(attr.column or attr.name, _python_type(model, attr))
 
     def init_app(self, app: Flask) -> None:
+        got_request_exception.connect(_leave_session_on_error, app, weak=False)
         app.after_request(_leave_session_after)
         app.teardown_request(_leave_session_at_teardown)
 
@@ -163,27 +164,36 @@ def _python_type(model: t.Any, attr: t.Any) -> type:
     )
 
 
+def _leave_session_on_error(
+    sender: Flask, exception: BaseException, **extra: object
+) -> None:
+    # The view (or a hook) raised and Flask is about to answer 500: roll back,
+    # as leaving ``with db_session:`` with an exception does.
+    _leave_session(exception)
+
+
 def _leave_session_after(response: Response) -> Response:
-    # Leaving before the response is sent lets a failed commit become a 500
-    # rather than a success the client should not believe.
-    if g.pop(_OWNED_SESSION, None):
-        from pony.orm import db_session
-
-        db_session.__exit__()
-
+    # Committing before the response is sent lets a failed commit become a
+    # 500, rather than a success the client should not believe.
+    _leave_session(None)
     return response
 
 
 def _leave_session_at_teardown(error: BaseException | None) -> None:
-    # Only reached with the session still open when the request failed before
-    # a response was made.
-    if g.pop(_OWNED_SESSION, None):
-        from pony.orm import db_session
+    # Only finds the session still open when no response could be made.
+    _leave_session(error)
 
-        if error is None:
-            db_session.__exit__()
-        else:
-            db_session.__exit__(type(error), error, error.__traceback__)
+
+def _leave_session(error: BaseException | None) -> None:
+    if not g.pop(_OWNED_SESSION, None):
+        return
+
+    from pony.orm import db_session
+
+    if error is None:
+        db_session.__exit__()
+    else:
+        db_session.__exit__(type(error), error, error.__traceback__)
 
 
 def _rollback() -> None:

@@ -214,6 +214,20 @@ class BackendContract:
             assert_refused(response)
             assert response.json["error"] == "unknown_entity"
 
+    def test_integer_id_beyond_the_column_is_401(
+        self, harness: Harness, dataset: Dataset
+    ) -> None:
+        # Valid 64-bit integers, out of range of a 32-bit column.
+        table = dataset.ints
+
+        for value in [2**31, 2**40, 2**63 - 1, -(2**63)]:
+            response = harness.me(harness.token(table, value))
+
+            assert_refused(response)
+            assert response.json["error"] == "unknown_entity"
+
+        assert harness.found(harness.token(table, 2)) == [[table.table_name, "bob"]]
+
     def test_id_of_wrong_type_is_401(self, harness: Harness, dataset: Dataset) -> None:
         for table in dataset.tables:
             for wrong in WRONG_IDS[table.key_type]:
