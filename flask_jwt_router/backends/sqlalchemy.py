@@ -76,6 +76,9 @@ class SQLAlchemyBackend(EntityBackend):
 
     def init_app(self, app: Flask) -> None:
         if self._factory:
+            # Per request, even when an app context outlives it (as in tests);
+            # and per app context, for loads made outside a request.
+            app.teardown_request(_close_owned_session)
             app.teardown_appcontext(_close_owned_session)
 
     def check_model(self, model: t.Any) -> None:
