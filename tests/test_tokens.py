@@ -3,6 +3,9 @@ accepts."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import time
 import typing as t
 
@@ -402,3 +405,72 @@ def test_refused_update_token_leaves_nothing_on_g(app, jwt_routes, tokens) -> No
 
         assert response.status_code == 401
         assert CLAIMS_ATTR not in g and "users" not in g
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def crafted(header: bytes, payload: bytes, key: str) -> str:
+    signing_input = f"{b64(header)}.{b64(payload)}"
+    signature = hmac.new(key.encode(), signing_input.encode(), hashlib.sha256)
+    return f"{signing_input}.{b64(signature.digest())}"
+
+
+@pytest.mark.parametrize(
+    ("header", "payload"),
+    [
+        (b'{"alg": ["HS256"], "typ": "JWT"}', b'{"table_name": "users", "id": 1}'),
+        (b'{"alg": null}', b'{"table_name": "users", "id": 1, "exp": 9e9}'),
+        (b'{"alg": "HS256", "crit": "x"}', b'{"table_name": "users", "exp": 9e9}'),
+        (b'{"alg": "HS256", "kid": {"a": 1}}', b'{"table_name": "users", "id": 1}'),
+        (b'"HS256"', b'{"table_name": "users", "id": 1, "exp": 9e9}'),
+        (b'{"alg": "HS256"}', b"[1, 2]"),
+        (b'{"alg": "HS256"}', b"1"),
+        (b'{"alg": "HS256"}', b'"users"'),
+        (b'{"alg": "HS256"}', b"{not json"),
+        (b'{"alg": "HS256"}', b'{"table_name": "users", "id": 1, "exp": 1e400}'),
+        (b'{"alg": "HS256"}', b'{"table_name": "users", "id": 1, "exp": true}'),
+        (
+            b'{"alg": "HS256"}',
+            b'{"table_name": "users", "id": 1, "exp": 9e9, "iat": "now"}',
+        ),
+        (
+            b'{"alg": "HS256"}',
+            b'{"table_name": "users", "id": 1, "exp": 9e9, "nbf": [1]}',
+        ),
+        (
+            b'{"alg": "HS256"}',
+            b'{"table_name": "users", "id": 1, "exp": 9e9, "aud": "someone"}',
+        ),
+        (b'{"alg": "HS256"}', b'{"table_name": "users", "id": 1e400, "exp": 9e9}'),
+        (b'{"alg": "HS256"}', b'{"table_name": "users", "id": NaN, "exp": 9e9}'),
+        (b'{"alg": "HS256"}', b'{"table_name": "users", "id": 1, "exp": NaN}'),
+        (b"\xff\xfe", b'{"table_name": "users", "id": 1, "exp": 9e9}'),
+    ],
+)
+def test_crafted_tokens_are_401_never_500(app, jwt_routes, header, payload) -> None:
+    token = crafted(header, payload, app.config["SECRET_KEY"])
+
+    for response in (
+        get_me(app, token),
+        app.test_client().post("/login", headers={"Authorization": f"Bearer {token}"}),
+    ):
+        assert response.status_code == 401, response.data
+        assert response.json["error"] in {
+            "token_malformed",
+            "token_invalid",
+            "token_expired",
+            "unknown_entity",
+        }
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["a.b", "a.b.c.d", "..", "a..c", "\u00e9.\u00e9.\u00e9", "e30.e30.!!!", "x" * 8192],
+)
+def test_malformed_token_strings_are_401(app, jwt_routes, token) -> None:
+    response = get_me(app, token)
+
+    assert response.status_code == 401
+    assert response.json["error"] == "token_malformed"
