@@ -297,8 +297,9 @@ def _answer_refusals_first(app: Flask) -> None:
     Left to Flask, an app's ``errorhandler(Exception)`` or ``errorhandler(401)``,
     a blueprint's handler, ``TRAP_HTTP_EXCEPTIONS`` or Flask-RESTful and
     flask-restx in production mode would turn it into something else. This
-    runs once, before the first request, so that it wraps what those extensions
-    installed in their own ``init_app``.
+    runs once, when the app is first used (normally its first request), so that
+    it wraps what those extensions installed in their own ``init_app``; an
+    extension set up after that point would see refusals first.
     """
     handle_user_exception = app.handle_user_exception
 

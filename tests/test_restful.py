@@ -227,3 +227,23 @@ def test_guard_refusal_survives_app_error_handlers(plain_app, tokens) -> None:
         return "me"
 
     assert_refused(app.test_client().get("/me"), "token_missing")
+
+
+def test_flask_restx_with_a_custom_error_response(restx_app, tokens) -> None:
+    app, jwt_routes = restx_app
+
+    @jwt_routes.error_handler
+    def custom(error: t.Any) -> t.Any:
+        from flask import jsonify
+
+        response = jsonify(problem=error.error)
+        response.status_code = error.code
+        return response
+
+    client = app.test_client()
+    expired = bad_tokens(tokens)["token_expired"]
+
+    assert client.get("/me").json == {"problem": "token_missing"}
+    response = client.post("/login", headers=tokens.bearer(expired))
+    assert response.status_code == 401
+    assert response.json == {"problem": "token_expired"}
