@@ -49,6 +49,7 @@ class Served:
         self.thread.join(timeout=10)
         server.task_dispatcher.shutdown(timeout=5)
         assert not self.thread.is_alive(), "the server did not stop"
+        assert not server.task_dispatcher.threads, "worker threads are left"
 
 
 def seed(session: t.Any, student: t.Any, teacher: t.Any) -> None:
