@@ -29,6 +29,12 @@ class SQLAlchemyBackend(EntityBackend):
     session per request is opened and closed); Flask-SQLAlchemy's
     ``db.session`` when the app uses it; the session behind the model's
     ``query`` property (``scoped_session.query_property()``).
+
+    A ``Session`` or ``scoped_session`` stays the app's: the backend never
+    closes it, so the app ends it after each request (``Session.remove()`` in
+    ``teardown_appcontext``, as usual), or a row deleted meanwhile may still be
+    found in its identity map. A session opened from a factory is closed at
+    the end of each request.
     """
 
     name = "sqlalchemy"
