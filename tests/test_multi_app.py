@@ -142,10 +142,20 @@ def test_each_app_knows_only_its_own_entities(two_apps, tokens) -> None:
     assert response.json["error"] == "unknown_entity"
 
 
-def test_each_app_has_its_own_state(two_apps) -> None:
+def test_each_app_has_its_own_state(two_apps, tokens) -> None:
     app_a, app_b, jwt_routes = two_apps
     app_a.test_client().get("/me")
     app_b.test_client().get("/me")
+    before = dict(vars(jwt_routes))
+
+    user = token_for(jwt_routes, app_a, "users")
+    assert app_a.test_client().get("/me", headers=tokens.bearer(user)).json == {
+        "users": "ada",
+        "teachers": None,
+    }
+
+    # No request data is kept on the extension.
+    assert vars(jwt_routes) == before
 
     state_a = app_a.extensions["flask_jwt_router"]
     state_b = app_b.extensions["flask_jwt_router"]
