@@ -153,9 +153,15 @@ def _name(model: t.Any) -> str:
 
 def _unhandled(model: t.Any, backends: t.Sequence[EntityBackend]) -> str:
     tried = ", ".join(b.name for b in backends) or "none"
+
+    if isinstance(model, type):
+        what = f"{model.__name__} (from module {model.__module__})"
+    else:
+        what = repr(model)
+
     message = (
-        f"No entity backend handles {model!r}, listed in entity_models or"
-        f" ENTITY_MODELS (backends tried, in order: {tried})."
+        f"No entity backend handles {what}, listed in entity_models or"
+        f" ENTITY_MODELS; backends tried, in order: {tried}."
     )
 
     if isinstance(model, str):

@@ -7,9 +7,6 @@ import typing as t
 
 import pytest
 
-# The PostgreSQL fixtures of tests/servers.py, for the tests in this folder.
-from tests.servers import dedicated_postgres, postgres_url  # noqa: F401
-
 from .databases import (
     Database,
     create_postgres_database,
