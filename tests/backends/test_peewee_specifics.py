@@ -10,7 +10,7 @@ from flask import Flask, g
 from flask_jwt_router import ConfigurationError, JwtRoutes
 from flask_jwt_router.backends.peewee import PeeweeBackend
 
-from .contract import SECRET, Dataset, first
+from .contract import SECRET, Dataset, first, forged
 from .databases import Database
 from .orms import require
 from .test_peewee import build, connect
@@ -93,6 +93,35 @@ class TestConnections:
 
             assert client.get("/me", headers=headers).get_data(as_text=True) == "bob"
             assert not db.is_closed() and db.connection() is connection
+        finally:
+            db.close()
+
+    def test_refused_value_leaves_an_open_connection_usable(
+        self, dataset: Dataset
+    ) -> None:
+        # On PostgreSQL the refused value aborts the statement; the same
+        # connection must still serve the next request.
+        app, routes = _app(dataset)
+        student = dataset.ints.model
+        db = student._meta.database
+
+        @app.get("/me")
+        def me() -> str:
+            return str(g.get("pw_students", g.get("pw_badges")).name)
+
+        client = app.test_client()
+        db.connect()
+
+        try:
+            connection = db.connection()
+            refused = client.get(
+                "/me", headers=_bearer(forged("pw_badges", badge_id="nope"))
+            )
+            after = client.get("/me", headers=_bearer(_token(app, routes, student, 1)))
+
+            assert refused.status_code == 401
+            assert after.get_data(as_text=True) == "ada"
+            assert db.connection() is connection
         finally:
             db.close()
 
