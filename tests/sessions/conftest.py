@@ -3,146 +3,37 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
 import typing as t
 import urllib.error
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
 
 HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE))
+# The helpers beside this file, and the repository root for tests.servers.
+sys.path[:0] = [str(HERE), str(HERE.parent.parent)]
 
+from redis_servers import PersistentRedis, start_server  # noqa: E402
 from sessions_app import create_app  # noqa: E402
 
-REDIS_BINARY = shutil.which("redis-server")
-
-
-def _need_redis() -> str:
-    if REDIS_BINARY is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("redis-server is not installed; .ci/run must install it.")
-
-        pytest.skip("redis-server is not installed")
-
-    return REDIS_BINARY
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class RedisProcess:
-    """A redis-server on 127.0.0.1 that a test may kill, pause and restart."""
-
-    def __init__(self, workdir: Path, *args: str) -> None:
-        self.binary = _need_redis()
-        self.port = free_port()
-        self.workdir = workdir
-        self.args = args
-        self.process: subprocess.Popen[bytes] | None = None
-        workdir.mkdir(parents=True, exist_ok=True)
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                self.binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--dir",
-                str(self.workdir),
-                "--save",
-                "",
-                *self.args,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"redis-server exited with {self.process.returncode}"
-                )
-
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), 0.2) as sock:
-                    sock.sendall(b"PING\r\n")
-
-                    if sock.recv(64).startswith(b"+PONG"):
-                        return
-            except OSError:
-                pass
-
-            time.sleep(0.05)
-
-        raise RuntimeError("redis-server did not answer PING within 10 s")
-
-    def kill(self) -> None:
-        """Stop it at once, as a crash would (SIGKILL)."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGCONT)
-            self.process.kill()
-            self.process.wait(10)
-
-        self.process = None
-
-    def pause(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGSTOP)
-
-    def resume(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGCONT)
-
-    def client(self, **options: t.Any) -> t.Any:
-        import redis
-
-        return redis.Redis(host="127.0.0.1", port=self.port, **options)
-
-
-@pytest.fixture(scope="session")
-def shared_redis(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[RedisProcess]:
-    server = RedisProcess(tmp_path_factory.mktemp("redis-shared"))
-    server.start()
-    yield server
-    server.kill()
+from tests.servers import dedicated_redis, redis_url  # noqa: E402, F401
 
 
 @pytest.fixture
-def redis_url(shared_redis: RedisProcess) -> str:
-    """A URL of an empty Redis database."""
-    client = shared_redis.client()
-    client.flushall()
-    client.close()
-    return shared_redis.url
+def prefix() -> str:
+    """A key prefix of this test alone, on the Redis shared by the session."""
+    return f"test-{uuid.uuid4().hex[:12]}:"
 
 
 @pytest.fixture
-def dedicated_redis(tmp_path: Path) -> t.Iterator[RedisProcess]:
-    """A Redis of this test alone, persisting every write (it gets killed)."""
-    server = RedisProcess(
-        tmp_path / "redis", "--appendonly", "yes", "--appendfsync", "always"
-    )
-    server.start()
-    yield server
-    server.kill()
+def persistent_redis() -> t.Iterator[PersistentRedis]:
+    """A Redis of this test alone that survives being killed."""
+    with start_server(PersistentRedis) as server:
+        yield server
 
 
 @pytest.fixture
@@ -158,9 +49,9 @@ def client(app: t.Any) -> t.Any:
 class AppProcess:
     """The test app served by werkzeug in its own process."""
 
-    def __init__(self, store: str) -> None:
+    def __init__(self, store: str, prefix: str) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, str(HERE / "sessions_app.py"), store],
+            [sys.executable, str(HERE / "sessions_app.py"), store, prefix],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
         )
@@ -212,12 +103,12 @@ class AppProcess:
 
 
 @pytest.fixture
-def app_processes() -> t.Iterator[t.Callable[[str, int], list[AppProcess]]]:
+def app_processes() -> t.Iterator[t.Callable[[str, str, int], list[AppProcess]]]:
     started: list[AppProcess] = []
 
-    def start(store: str, count: int) -> list[AppProcess]:
+    def start(store: str, prefix: str, count: int) -> list[AppProcess]:
         for _ in range(count):
-            started.append(AppProcess(store))
+            started.append(AppProcess(store, prefix))
 
         return started[-count:]
 

@@ -1,6 +1,6 @@
 """A small app for the session tests; also served as a separate process.
 
-``python sessions_app.py STORE`` serves it on a free port of 127.0.0.1 and
+``python sessions_app.py STORE PREFIX`` serves it on a free port of 127.0.0.1 and
 prints the port on its first line of output.
 """
 
@@ -126,8 +126,9 @@ def bearer(token: str) -> dict[str, str]:
 def main() -> None:
     from werkzeug.serving import make_server
 
-    store = sys.argv[1]
-    server = make_server("127.0.0.1", 0, create_app(store), threaded=True)
+    store, prefix = sys.argv[1:3]
+    app = create_app(store, JWT_ROUTER_REVOCATION_PREFIX=prefix)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
     print(server.server_port, flush=True)
     server.serve_forever()
 
