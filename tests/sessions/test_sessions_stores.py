@@ -15,6 +15,7 @@ from flask_jwt_router import (
     RevocationStore,
     RevocationStoreError,
 )
+from tests.servers import RedisServer
 
 STORES = ["memory", "redis_url", "redis_client", "sentinel", "cluster"]
 
@@ -60,22 +61,29 @@ def store(request: pytest.FixtureRequest, prefix: str) -> t.Iterator[RevocationS
         client.close()
         return
 
-    if kind == "sentinel":
-        from redis.sentinel import Sentinel
+    client = request.getfixturevalue(f"{kind}_client")
+    yield RedisRevocationStore(client, prefix=prefix)
 
-        master = request.getfixturevalue("dedicated_redis")
 
-        with start_server(SentinelServer, master_port=master.port) as sentinel:
-            watcher = Sentinel([("127.0.0.1", sentinel.port)], socket_timeout=2)
-            client = watcher.master_for("main", socket_timeout=2)
-            yield RedisRevocationStore(client, prefix=prefix)
-            client.close()
+@pytest.fixture(scope="module")
+def sentinel_client() -> t.Iterator[t.Any]:
+    from redis.sentinel import Sentinel
 
-        return
+    with (
+        start_server(RedisServer) as master,
+        start_server(SentinelServer, master_port=master.port) as sentinel,
+    ):
+        watcher = Sentinel([("127.0.0.1", sentinel.port)], socket_timeout=2)
+        client = watcher.master_for("main", socket_timeout=2)
+        yield client
+        client.close()
 
+
+@pytest.fixture(scope="module")
+def cluster_client() -> t.Iterator[t.Any]:
     with start_server(ClusterNode) as node:
         client = _cluster_client(node)
-        yield RedisRevocationStore(client, prefix=prefix)
+        yield client
         client.close()
 
 
