@@ -14,13 +14,11 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).parent
-# The helpers beside this file, and the repository root for tests.servers.
-sys.path[:0] = [str(HERE), str(HERE.parent.parent)]
+# The helpers beside this file (tests/ is not a package).
+sys.path.insert(0, str(HERE))
 
 from redis_servers import PersistentRedis, start_server  # noqa: E402
 from sessions_app import create_app  # noqa: E402
-
-from tests.servers import dedicated_redis, redis_url  # noqa: E402, F401
 
 
 @pytest.fixture
