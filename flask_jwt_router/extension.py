@@ -356,6 +356,12 @@ class JwtRoutes:
         horizon = self._horizon(runtime)
 
         if token_or_jti is not None and token_or_jti.count(".") != 2:
+            if not token_or_jti.strip():
+                raise errors.UsageError(
+                    "revoke_token() was given an empty string; pass a token, a"
+                    " jti, or nothing for the current request's token."
+                )
+
             sessions.revoke_jti(token_or_jti, horizon)
             return
 

@@ -64,10 +64,11 @@ class RevocationStore(abc.ABC):
     def add_and_get(
         self, key: str, value: str, ttl: float, keys: t.Sequence[str]
     ) -> tuple[bool, list[str | None]]:
-        """Store ``value`` under ``key`` only if ``key`` is absent, and read ``keys``.
+        """Store ``value`` under ``key`` only if ``key`` is absent, then read ``keys``.
 
         Both happen in one round trip; the first is atomic, so of two
         callers adding the same key at once exactly one gets ``True``.
+        ``keys`` may include ``key``: it is read after the add.
 
         :return: whether the value was added, and the values of ``keys``.
         :raises RevocationStoreError: when the store cannot answer.

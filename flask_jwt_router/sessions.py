@@ -152,8 +152,9 @@ class Sessions:
     ) -> str:
         """Retire a verified refresh token and return its family.
 
-        A refresh token presented a second time ends its whole family: a
-        stolen token and the one its owner holds cannot both go on.
+        A refresh token presented after it was exchanged ends its whole
+        family: a stolen token and the one its owner holds cannot both go on.
+        One revoked by the app is refused, and nothing more.
 
         :raises AuthError: the token is not a refresh token, is revoked or was
             used before; 503 while the store is down, whatever
@@ -171,18 +172,21 @@ class Sessions:
             raise errors.TokenInvalid("The refresh token names no login.")
 
         store = self.require_store("exchange a refresh token")
-        retired = token_key(claims, token)
-        others = [entity_key(table_name, entity_id), family_key(family)]
+        key = token_key(claims, token)
+        keys = [key, entity_key(table_name, entity_id), family_key(family)]
 
         try:
             added, values = store.add_and_get(
-                retired, "retired", self._remaining(claims, horizon), others
+                key, "retired", self._remaining(claims, horizon), keys
             )
         except RevocationStoreError as exc:
             self._health.failed(exc)
             raise RevocationUnavailable() from None
 
         self._health.ok()
+
+        if not added and values[0] != "retired":  # revoked by the app
+            raise TokenRevoked()
 
         if not added:
             self.revoke_family(family, horizon)
@@ -196,7 +200,7 @@ class Sessions:
                 " been ended. Log in again."
             )
 
-        _judge(claims, [None, *values])
+        _judge(claims, [None, *values[1:]])
         return family
 
     # -- revocation --------------------------------------------------------

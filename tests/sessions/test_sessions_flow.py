@@ -134,6 +134,22 @@ def test_a_02_token_is_revoked_by_its_digest(client: t.Any) -> None:
     assert me(client, other).status_code == 200
 
 
+def test_logout_with_the_refresh_token(app: Flask, client: t.Any) -> None:
+    access, refresh_token = login(client)
+    other_access, other_refresh = login(client)
+
+    with app.app_context():
+        ext(app).revoke_token(refresh_token)
+        ext(app).revoke_session(other_refresh)
+
+        with pytest.raises(UsageError, match="empty string"):
+            ext(app).revoke_token(" ")
+
+    assert refresh(client, refresh_token).json["error"] == "token_revoked"
+    assert me(client, access).status_code == 200  # only the refresh token
+    assert me(client, other_access).json["error"] == "token_revoked"
+
+
 # -- log out everywhere --------------------------------------------------------
 
 
@@ -423,6 +439,14 @@ def test_bad_settings_fail_before_the_first_request(key: str, value: object) -> 
     app.config[key] = value
 
     with app.app_context(), pytest.raises(ConfigurationError, match=key):
+        ext(app).create_token(1, "users")
+
+
+def test_the_refresh_route_is_fixed_at_init_app() -> None:
+    app = create_app("memory")
+    app.config["JWT_ROUTER_REFRESH_ROUTE"] = "/other"
+
+    with app.app_context(), pytest.raises(ConfigurationError, match="before"):
         ext(app).create_token(1, "users")
 
 
