@@ -191,8 +191,8 @@ class Sessions:
         if not added:
             self.revoke_family(family, horizon)
             logger.warning(
-                "A refresh token of a %r entity was presented after it had been"
-                " used or revoked; every token of its login is now revoked.",
+                "A refresh token of a %r entity was presented again after it was"
+                " exchanged; every token of its login is now revoked.",
                 table_name,
             )
             raise TokenRevoked(
