@@ -25,6 +25,13 @@ from .errors import (
     UsageError,
 )
 from .extension import JwtRoutes
+from .revocation import (
+    MemoryRevocationStore,
+    RedisRevocationStore,
+    RevocationStore,
+    RevocationStoreError,
+)
+from .sessions import RevocationUnavailable, TokenPair, TokenRevoked, WrongTokenType
 
 __all__ = [
     "AuthError",
@@ -39,12 +46,20 @@ __all__ = [
     "InvalidRequest",
     "JwtRouterError",
     "JwtRoutes",
+    "MemoryRevocationStore",
     "PrimaryKey",
+    "RedisRevocationStore",
+    "RevocationStore",
+    "RevocationStoreError",
+    "RevocationUnavailable",
     "TokenExpired",
     "TokenInvalid",
     "TokenMalformed",
     "TokenMissing",
+    "TokenPair",
+    "TokenRevoked",
     "UnknownEntity",
     "UsageError",
+    "WrongTokenType",
     "entity_loader",
 ]
