@@ -33,7 +33,7 @@ def default_backends() -> list[EntityBackend]:
     """
     from .backends.callables import CallableBackend
 
-    backends: list[EntityBackend] = [CallableBackend()]
+    backends: list[EntityBackend] = []
 
     if package_available("sqlalchemy"):
         from .backends.sqlalchemy import SQLAlchemyBackend
@@ -49,6 +49,8 @@ def default_backends() -> list[EntityBackend]:
         from .backends.pony import PonyBackend
 
         backends.append(PonyBackend())
+
+    backends.append(CallableBackend())
 
     return backends
 

@@ -116,7 +116,7 @@ def _get(app: Flask, token: str, table: str) -> t.Any:
 class TestOrder:
     def test_built_in_backends_whose_orm_is_installed(self) -> None:
         names = [backend.name for backend in default_backends()]
-        expected = ["callables", "sqlalchemy", "peewee", "pony"]
+        expected = ["sqlalchemy", "peewee", "pony", "callables"]
 
         assert names == [
             n for n in expected if n == "callables" or n in expected_orms()
