@@ -1,4 +1,9 @@
-"""SQLAlchemy's models and rows for the backend contract."""
+"""SQLAlchemy's models and rows for the backend contract.
+
+Three ways an app hands its session over: a ``sessionmaker`` (one session per
+request, opened by the backend), a ``scoped_session`` the app removes at
+teardown, and Flask-SQLAlchemy's ``db.session``.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import typing as t
 import uuid
 
 import pytest
+from flask import Flask
 
 from .contract import DatabaseContract, Dataset, Table
 from .databases import Database
@@ -19,12 +25,9 @@ BOB_LAPTOP = uuid.UUID("a3e1c2b4-7d8f-4a6b-8c9d-1e2f3a4b5c6d")
 GOLD = "2c7e9a10-3b4d-4e5f-8a9b-0c1d2e3f4a5b"
 
 
-def build(database: Database | None) -> Dataset:
-    """Students (int ``id``), teachers (str ``teacher_code``), devices (UUID)."""
-    assert database is not None
-
-    class Base(orm.DeclarativeBase):
-        pass
+def declare(Base: t.Any) -> list[t.Any]:
+    """Students (int ``id``), teachers (str ``teacher_code``), devices (UUID),
+    badges (a string key over a UUID column)."""
 
     class Student(Base):
         __tablename__ = "sa_students"
@@ -52,22 +55,25 @@ def build(database: Database | None) -> Dataset:
         )
         name: orm.Mapped[str] = orm.mapped_column(sa.String(50))
 
-    engine = sa.create_engine(database.sqlalchemy_url)
-    Base.metadata.create_all(engine)
-    Session = orm.sessionmaker(engine)
+    return [Student, Teacher, Device, Badge]
 
-    with Session.begin() as session:
-        session.add_all(
-            [
-                Student(id=1, name="ada"),
-                Student(id=2, name="bob"),
-                Teacher(teacher_code="T-ada", name="ada"),
-                Teacher(teacher_code="1", name="carl"),
-                Device(device_id=ADA_PHONE, name="ada-phone"),
-                Device(device_id=BOB_LAPTOP, name="bob-laptop"),
-                Badge(badge_id=GOLD, name="gold"),
-            ]
-        )
+
+def rows(models: list[t.Any]) -> list[t.Any]:
+    Student, Teacher, Device, Badge = models
+
+    return [
+        Student(id=1, name="ada"),
+        Student(id=2, name="bob"),
+        Teacher(teacher_code="T-ada", name="ada"),
+        Teacher(teacher_code="1", name="carl"),
+        Device(device_id=ADA_PHONE, name="ada-phone"),
+        Device(device_id=BOB_LAPTOP, name="bob-laptop"),
+        Badge(badge_id=GOLD, name="gold"),
+    ]
+
+
+def dataset(models: list[t.Any], **wiring: t.Any) -> Dataset:
+    Student, Teacher, Device, Badge = models
 
     return Dataset(
         ints=Table(Student, "sa_students", "id", int, {1: "ada", 2: "bob"}, 99),
@@ -90,9 +96,77 @@ def build(database: Database | None) -> Dataset:
         refusing=Table(
             Badge, "sa_badges", "badge_id", str, {GOLD: "gold"}, str(uuid.UUID(int=2))
         ),
+        **wiring,
+    )
+
+
+def _get(Session: t.Any, model: t.Any, key: object) -> object:
+    with Session() as session:
+        return session.get(model, key)
+
+
+def build(database: Database | None) -> Dataset:
+    """The app passes a ``sessionmaker``: JwtRoutes(..., session=Session)."""
+    assert database is not None
+
+    class Base(orm.DeclarativeBase):
+        pass
+
+    models = declare(Base)
+    engine = sa.create_engine(database.sqlalchemy_url)
+    Base.metadata.create_all(engine)
+    Session = orm.sessionmaker(engine)
+
+    with Session.begin() as session:
+        session.add_all(rows(models))
+
+    return dataset(
+        models,
         lookup=lambda table, key: _get(Session, table.model, key),
         options={"session": Session},
         close=engine.dispose,
+    )
+
+
+def build_scoped(database: Database | None) -> Dataset:
+    """The app passes a ``scoped_session`` and removes it at teardown."""
+    built = build(database)
+    factory = built.options["session"]
+    Session = orm.scoped_session(factory)
+
+    def setup_app(app: Flask) -> None:
+        app.teardown_appcontext(lambda error: Session.remove())
+
+    built.options = {"session": Session}
+    built.setup_app = setup_app
+    return built
+
+
+def build_flask_sqlalchemy(database: Database | None) -> Dataset:
+    """The app uses Flask-SQLAlchemy; the extension finds ``db.session``."""
+    assert database is not None
+    flask_sqlalchemy = require("flask_sqlalchemy")
+    db = flask_sqlalchemy.SQLAlchemy()
+    models = declare(db.Model)
+
+    def setup_app(app: Flask) -> None:
+        app.config["SQLALCHEMY_DATABASE_URI"] = database.sqlalchemy_url
+        db.init_app(app)
+
+    maker = Flask("make_tables")
+    setup_app(maker)
+
+    with maker.app_context():
+        db.create_all()
+        db.session.add_all(rows(models))
+        db.session.commit()
+
+        engine = db.engine
+
+    return dataset(
+        models,
+        lookup=lambda table, key: _get(orm.sessionmaker(engine), table.model, key),
+        setup_app=setup_app,
     )
 
 
@@ -101,10 +175,19 @@ def builder() -> t.Callable[[Database | None], Dataset]:
     return build
 
 
-def _get(Session: t.Any, model: t.Any, key: object) -> object:
-    with Session() as session:
-        return session.get(model, key)
-
-
 class TestSQLAlchemy(DatabaseContract):
     pass
+
+
+class TestSQLAlchemyScopedSession(DatabaseContract):
+    @pytest.fixture(scope="class")
+    @classmethod
+    def builder(cls) -> t.Callable[[Database | None], Dataset]:
+        return build_scoped
+
+
+class TestFlaskSQLAlchemy(DatabaseContract):
+    @pytest.fixture(scope="class")
+    @classmethod
+    def builder(cls) -> t.Callable[[Database | None], Dataset]:
+        return build_flask_sqlalchemy
