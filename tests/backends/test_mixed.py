@@ -42,8 +42,14 @@ def datasets(database: Database) -> t.Iterator[list[Dataset]]:
 
 @pytest.fixture
 def harness(datasets: list[Dataset]) -> Harness:
-    sqlalchemy, *others = datasets
-    return Harness(sqlalchemy, *(table for other in others for table in other.tables))
+    sqlalchemy, peewee, pony, callables = datasets
+    others = [*peewee.tables, *pony.tables, *callables.tables]
+    harness = Harness(sqlalchemy, *others)
+
+    # Pony keeps a connection per thread; the server threads of the
+    # concurrent test close theirs when their request ends.
+    harness.app.teardown_request(lambda error: pony.close())
+    return harness
 
 
 class TestMixedORMs:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import typing as t
+from pathlib import Path
 
 import pytest
 from flask import Flask, g
@@ -197,7 +198,7 @@ class TestEntities:
 
         assert PonyBackend().table_name(Account) == "accounts"
 
-    def test_derived_table_name_needs_a_bound_database(self) -> None:
+    def test_derived_table_name_needs_a_bound_database(self, tmp_path: Path) -> None:
         db = orm.Database()
 
         class Account(db.Entity):
@@ -206,9 +207,12 @@ class TestEntities:
         with pytest.raises(ConfigurationError, match=r"db\.bind"):
             PonyBackend().table_name(Account)
 
-        db.bind(provider="sqlite", filename=":memory:")
+        db.bind(provider="sqlite", filename=str(tmp_path / "x.sqlite"), create_db=True)
 
-        assert PonyBackend().table_name(Account) == "Account"
+        try:
+            assert PonyBackend().table_name(Account) == "Account"
+        finally:
+            db.disconnect()
 
     def test_composite_key_is_refused(self) -> None:
         db = orm.Database()

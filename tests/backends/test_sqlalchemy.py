@@ -148,10 +148,19 @@ def build_flask_sqlalchemy(database: Database | None) -> Dataset:
     flask_sqlalchemy = require("flask_sqlalchemy")
     db = flask_sqlalchemy.SQLAlchemy()
     models = declare(db.Model)
+    apps: list[Flask] = []
 
     def setup_app(app: Flask) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = database.sqlalchemy_url
         db.init_app(app)
+        apps.append(app)
+
+    def close() -> None:
+        # Flask-SQLAlchemy makes an engine per app; close their connections
+        # now rather than whenever the apps are garbage collected.
+        for app in apps:
+            with app.app_context():
+                db.engine.dispose()
 
     maker = Flask("make_tables")
     setup_app(maker)
@@ -167,6 +176,7 @@ def build_flask_sqlalchemy(database: Database | None) -> Dataset:
         models,
         lookup=lambda table, key: _get(orm.sessionmaker(engine), table.model, key),
         setup_app=setup_app,
+        close=close,
     )
 
 
