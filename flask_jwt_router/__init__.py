@@ -15,6 +15,7 @@ from .errors import (
     EntityStoreUnavailable,
     InvalidRequest,
     JwtRouterError,
+    KeySetUnavailable,
     TokenExpired,
     TokenInvalid,
     TokenMalformed,
@@ -23,6 +24,7 @@ from .errors import (
     UsageError,
 )
 from .extension import JwtRoutes
+from .keys import InsecureKeyWarning
 
 __all__ = [
     "AuthError",
@@ -31,10 +33,12 @@ __all__ = [
     "EntityBackend",
     "EntityStoreError",
     "EntityStoreUnavailable",
+    "InsecureKeyWarning",
     "InvalidEntityId",
     "InvalidRequest",
     "JwtRouterError",
     "JwtRoutes",
+    "KeySetUnavailable",
     "PrimaryKey",
     "TokenExpired",
     "TokenInvalid",
