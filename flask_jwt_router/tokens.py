@@ -86,6 +86,11 @@ class TokenCodec:
         if len(token) > self.max_bytes:
             raise errors.TokenMalformed("The token is longer than this API accepts.")
 
+        if "=" in token:
+            # RFC 7515 drops base64 padding; PyJWT accepts it, which would give
+            # one token many spellings.
+            raise errors.TokenMalformed()
+
         key = self.keys.single
 
         if key is None:
