@@ -172,6 +172,10 @@ class KeyRing:
         app that only verifies.
     :param remote: keys fetched from ``JWT_ROUTER_JWKS_URL``, asked for a
         ``kid`` that no local key has.
+    :param lone_key_takes_any: the app configured one key without a ring
+        (``JWT_ROUTER_SECRET_KEY``, ``JWT_ROUTER_PRIVATE_KEY``...): it also
+        verifies tokens without a ``kid``, as 0.2 issued them. In a ring only
+        an entry without a ``kid`` does.
     """
 
     def __init__(
@@ -179,6 +183,7 @@ class KeyRing:
         keys: t.Sequence[Key],
         current: Key | None,
         remote: RemoteKeySet | None = None,
+        lone_key_takes_any: bool = False,
     ) -> None:
         self.keys = tuple(keys)
         self.current = current
@@ -186,11 +191,14 @@ class KeyRing:
         self._by_kid = {key.kid: key for key in keys if key.kid is not None}
         self._kidless = next((key for key in keys if key.kid is None), None)
 
+        if lone_key_takes_any and len(self.keys) == 1:
+            self._kidless = self.keys[0]
+
         #: The key to use without reading the token's header first: set when
-        #: the ring holds one key and nothing else could verify.
+        #: one key verifies every token, with or without its kid.
         self.single: Key | None = None
 
-        if len(self.keys) == 1 and remote is None:
+        if len(self.keys) == 1 and remote is None and self._kidless is not None:
             self.single = self.keys[0]
 
     def find(self, kid: object) -> Key | None:
@@ -245,6 +253,7 @@ def load_key_ring(
         key = _single_key(config, algorithm, remote is not None, weak)
         keys = [] if key is None else [key]
         current = key if key is not None and key.can_sign else None
+        return KeyRing(keys, current, remote, lone_key_takes_any=True), weak
 
     return KeyRing(keys, current, remote), weak
 

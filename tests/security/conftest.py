@@ -134,10 +134,14 @@ def assert_refused(response: t.Any, code: int = 401, error: str | None = None) -
 # -- keys --------------------------------------------------------------------
 
 
-@functools.cache
 def private_key(kind: str, number: int = 0) -> t.Any:
     """A private key object of ``kind``; ``number`` tells keys of one kind
     apart. Cached: RSA generation is slow."""
+    return _private_key(kind, number)
+
+
+@functools.cache
+def _private_key(kind: str, number: int) -> t.Any:
     from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
     if kind.startswith("rsa"):
