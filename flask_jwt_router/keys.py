@@ -141,7 +141,6 @@ class Key:
         headers = None if self.kid is None else {"kid": self.kid}
         object.__setattr__(self, "headers", headers)
 
-
     @property
     def can_sign(self) -> bool:
         return self.signing_key is not None

@@ -134,7 +134,7 @@ def test_endpoint_path_is_validated(make_app: MakeApp, path: object) -> None:
         make_app(**{**ring_config(), "JWT_ROUTER_JWKS_PATH": path})
 
 
-# -- verifying with a remote key set ------------------------------------------------------
+# -- verifying with a remote key set ------------------------------------------
 
 
 def remote_config(server: KeySetServer, **extra: t.Any) -> dict[str, t.Any]:

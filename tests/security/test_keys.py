@@ -502,7 +502,7 @@ def test_ring_entry_key_file(make_app: MakeApp, tmp_path: Path) -> None:
     assert app.get_me(app.token()).status_code == 200
 
 
-# -- iss, aud, lifetimes ----------------------------------------------------------------
+# -- iss, aud, lifetimes --------------------------------------------------------
 
 
 def test_issuer_and_audience_are_written_and_required(make_app: MakeApp) -> None:
