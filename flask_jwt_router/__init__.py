@@ -25,6 +25,13 @@ from .errors import (
 )
 from .extension import JwtRoutes
 from .keys import InsecureKeyWarning
+from .revocation import (
+    MemoryRevocationStore,
+    RedisRevocationStore,
+    RevocationStore,
+    RevocationStoreError,
+)
+from .sessions import RevocationUnavailable, TokenPair, TokenRevoked, WrongTokenType
 
 __all__ = [
     "AuthError",
@@ -39,11 +46,19 @@ __all__ = [
     "JwtRouterError",
     "JwtRoutes",
     "KeySetUnavailable",
+    "MemoryRevocationStore",
     "PrimaryKey",
+    "RedisRevocationStore",
+    "RevocationStore",
+    "RevocationStoreError",
+    "RevocationUnavailable",
     "TokenExpired",
     "TokenInvalid",
     "TokenMalformed",
     "TokenMissing",
+    "TokenPair",
+    "TokenRevoked",
     "UnknownEntity",
     "UsageError",
+    "WrongTokenType",
 ]
