@@ -194,6 +194,9 @@ class RemoteKeySet:
         self._keys: dict[str, Key] | None = None
         self._fetched_at = -float("inf")
         self._tried_at = -float("inf")
+        self._failed_at = -float("inf")
+        #: Counts the fetches that ended, successful or not.
+        self._generation = 0
         self._lock = threading.Lock()
 
     def find(self, kid: str) -> Key | None:
@@ -202,22 +205,26 @@ class RemoteKeySet:
         :raises KeySetUnavailable: when no key set could be fetched yet.
         """
         now = time.monotonic()
+        # The generation is read before the keys: if a fetch completes in
+        # between, _refresh sees the generation moved and takes its result.
+        generation = self._generation
         keys = self._keys
         since_try = now - self._tried_at
 
         if keys is None:
-            if since_try < min(self.min_refresh, RETRY_SECONDS):
+            if now - self._failed_at < min(self.min_refresh, RETRY_SECONDS):
                 raise errors.KeySetUnavailable()
 
-            keys = self._refresh(now)
+            keys = self._refresh(generation)
         elif since_try >= self.min_refresh and (
             kid not in keys or now - self._fetched_at >= self.cache_seconds
         ):
-            keys = self._refresh(now)
+            keys = self._refresh(generation)
 
         return keys.get(kid)
 
-    def _refresh(self, now: float) -> dict[str, Key]:
+    def _refresh(self, generation: int) -> dict[str, Key]:
+        """Fetch the set, unless a fetch ended since ``generation`` was read."""
         held = self._keys
 
         # One thread fetches; the others keep using what is held, and wait
@@ -226,8 +233,12 @@ class RemoteKeySet:
             return t.cast(dict[str, Key], held)
 
         try:
-            if self._keys is not None and self._tried_at > now:
-                return self._keys  # another thread fetched while this one waited
+            if self._generation != generation:
+                # Another thread fetched while this one waited: use its result.
+                if self._keys is None:
+                    raise errors.KeySetUnavailable()
+
+                return self._keys
 
             self._tried_at = time.monotonic()
 
@@ -235,7 +246,10 @@ class RemoteKeySet:
                 self._keys = self._fetch()
                 self._fetched_at = self._tried_at
             except _FetchError as exc:
+                self._failed_at = self._tried_at
                 logger.warning("Fetching the key set %s failed: %s", self.url, exc)
+            finally:
+                self._generation += 1
 
             if self._keys is None:
                 raise errors.KeySetUnavailable()

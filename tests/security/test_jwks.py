@@ -348,3 +348,33 @@ def test_local_keys_and_a_remote_key_set_together(
     assert key_set_server.hits == []  # local kid: no fetch
     assert app.get_me(issued("partner", 1, id=2)).json["id"] == 2
     assert len(key_set_server.hits) == 1
+
+
+def test_remote_key_set_cold_start_from_many_threads_fetches_once(
+    make_app: MakeApp, key_set_server: KeySetServer
+) -> None:
+    import threading
+
+    key_set_server.document = {"keys": [public_jwk("rsa", 0, "a", "RS256")]}
+    app = make_app(**remote_config(key_set_server))
+    app.client.get("/public")  # finish setting up; no key is fetched for this
+    statuses: list[int] = []
+    barrier = threading.Barrier(12, timeout=30)
+
+    def call(user_id: int) -> None:
+        client = app.app.test_client()
+        token = issued("a", id=user_id)
+        barrier.wait()
+        response = client.get("/me", headers={"Authorization": f"Bearer {token}"})
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=call, args=(i % 5 + 1,)) for i in range(12)]
+
+    for thread in threads:
+        thread.start()
+
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert statuses == [200] * 12
+    assert len(key_set_server.hits) == 1
