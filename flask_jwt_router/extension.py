@@ -13,7 +13,7 @@ from . import errors
 from .backends.base import EntityBackend, EntityStoreError, InvalidEntityId
 from .entities import Entity, EntityRegistry, default_backends
 from .routing import OPEN, Access, RoutePolicy, warn_unmatched
-from .settings import Settings, build_settings, check_secret_key
+from .settings import MAX_EXPIRE_DAYS, Settings, build_settings
 from .tokens import TokenCodec, new_claims
 from .transport import read_token
 
@@ -63,7 +63,8 @@ class _AppState:
 
     def _build(self) -> _Runtime:
         settings = build_settings(self.app.config)
-        registry = EntityRegistry(self.models, self.ext._backends, settings.entity_key)
+        models = [*self.models, *_config_models(self.app.config)]
+        registry = EntityRegistry(models, self.ext._backends, settings.entity_key)
 
         with self.app.app_context():
             for entity in registry:
@@ -71,6 +72,7 @@ class _AppState:
 
         policy = RoutePolicy(self.app, settings.white_list, settings.ignored)
         warn_unmatched(policy)
+        _answer_refusals_first(self.app)
 
         return _Runtime(
             settings=settings,
@@ -151,15 +153,13 @@ class JwtRoutes:
                 " once per app."
             )
 
-        check_secret_key(app.config)
-        models = [
-            *self._entity_models,
-            *(entity_models or ()),
-            *(app.config.get("ENTITY_MODELS") or ()),
-        ]
-        # Checks the models now; they are read again before the first request
-        # in case ENTITY_MODELS changes in between.
-        EntityRegistry(models, self._backends, "id")
+        # Checks the config and models now; both are read again before the
+        # first request, in case the app changes its config in between.
+        settings = build_settings(app.config, log=False)
+        models = [*self._entity_models, *(entity_models or ())]
+        EntityRegistry(
+            [*models, *_config_models(app.config)], self._backends, settings.entity_key
+        )
 
         for backend in self._backends:
             backend.init_app(app)
@@ -228,9 +228,10 @@ class JwtRoutes:
                 f"set_exp(expire_days=...) takes a number of days, got {expire_days!r}."
             )
 
-        if expire_days <= 0:
+        if not 0 < expire_days <= MAX_EXPIRE_DAYS:
             raise errors.ConfigurationError(
-                f"set_exp(expire_days=...) must be positive, got {expire_days!r}."
+                f"set_exp(expire_days=...) must be positive (at most"
+                f" {MAX_EXPIRE_DAYS}), got {expire_days!r}."
             )
 
         self._expires = timedelta(days=expire_days)
@@ -260,6 +261,18 @@ class JwtRoutes:
         return runtime.codec.encode(claims)
 
 
+def _config_models(config: t.Mapping[str, t.Any]) -> list[t.Any]:
+    models = config.get("ENTITY_MODELS") or []
+
+    if not isinstance(models, (list, tuple, set, frozenset)):
+        raise errors.ConfigurationError(
+            f"ENTITY_MODELS must be a list of entity models, such as [User],"
+            f" got {models!r}."
+        )
+
+    return list(models)
+
+
 def _state() -> _AppState:
     try:
         state = current_app.extensions[EXTENSION_KEY]
@@ -275,6 +288,28 @@ def _state() -> _AppState:
         ) from None
 
     return t.cast(_AppState, state)
+
+
+def _answer_refusals_first(app: Flask) -> None:
+    """Answer a refusal raised in a view before any error handler sees it.
+
+    :meth:`JwtRoutes.update_token` refuses by raising an :class:`AuthError`.
+    Left to Flask, an app's ``errorhandler(Exception)`` or ``errorhandler(401)``,
+    a blueprint's handler, ``TRAP_HTTP_EXCEPTIONS`` or Flask-RESTful and
+    flask-restx in production mode would turn it into something else. This
+    runs once, when the app is first used (normally its first request), so that
+    it wraps what those extensions installed in their own ``init_app``; an
+    extension set up after that point would see refusals first.
+    """
+    handle_user_exception = app.handle_user_exception
+
+    def answer(error: Exception) -> t.Any:
+        if isinstance(error, errors.AuthError):
+            return error.get_response()
+
+        return handle_user_exception(error)
+
+    app.handle_user_exception = answer  # type: ignore[method-assign,assignment]
 
 
 def _make_guard(state: _AppState) -> t.Callable[[], Response | None]:
