@@ -13,8 +13,6 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.exceptions import HTTPException
 
-from flask_jwt_router import AuthError
-
 from .extensions import db, jwt_routes
 from .models import Student, Teacher
 
@@ -88,13 +86,10 @@ def _public_routes(app: Flask) -> list[tuple[str, str]]:
 
 
 def _http_error(error: HTTPException) -> t.Any:
-    """Answer Flask's own errors (404, 405, 400) as JSON too.
+    """Answer Flask's own errors (400, 404, 405...) as JSON too.
 
-    Refusals from flask-jwt-router carry their own response, with the
-    ``WWW-Authenticate`` header; they are passed through unchanged.
+    flask-jwt-router answers its refusals before error handlers run, with
+    their ``WWW-Authenticate`` header, so this handler never sees them.
     """
-    if isinstance(error, AuthError):
-        return error.get_response()
-
     name = (error.name or "error").lower().replace(" ", "_")
     return {"error": name, "message": error.description}, error.code
