@@ -38,7 +38,7 @@ import tempfile
 import time
 import typing as t
 import uuid
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 
 import jwt
 import sqlalchemy
@@ -509,7 +509,8 @@ def main(argv: list[str] | None = None) -> int:
 
     out.write(
         f"Python {platform.python_version()}, Flask {version('flask')},"
-        f" PyJWT {version('pyjwt')}, SQLAlchemy {version('sqlalchemy')},"
+        f" PyJWT {version('pyjwt')} (cryptography {_optional('cryptography')}),"
+        f" SQLAlchemy {version('sqlalchemy')},"
         f" {os.cpu_count()} CPUs; {rounds} rounds x {count} requests\n"
     )
 
@@ -530,6 +531,15 @@ def main(argv: list[str] | None = None) -> int:
 
     out.write(f"\nwall time {time.perf_counter() - started:.1f} s\n")
     return 0
+
+
+def _optional(name: str) -> str:
+    # PyJWT vets HMAC keys with cryptography when it is installed, which
+    # makes every raw jwt.encode and jwt.decode dearer.
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "not installed"
 
 
 def _apps(scenarios: list[Scenario]) -> list[Flask]:
