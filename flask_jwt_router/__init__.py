@@ -23,6 +23,13 @@ from .errors import (
     UsageError,
 )
 from .extension import JwtRoutes
+from .revocation import (
+    MemoryRevocationStore,
+    RedisRevocationStore,
+    RevocationStore,
+    RevocationStoreError,
+)
+from .sessions import RevocationUnavailable, TokenPair, TokenRevoked, WrongTokenType
 
 __all__ = [
     "AuthError",
@@ -35,11 +42,19 @@ __all__ = [
     "InvalidRequest",
     "JwtRouterError",
     "JwtRoutes",
+    "MemoryRevocationStore",
     "PrimaryKey",
+    "RedisRevocationStore",
+    "RevocationStore",
+    "RevocationStoreError",
+    "RevocationUnavailable",
     "TokenExpired",
     "TokenInvalid",
     "TokenMalformed",
     "TokenMissing",
+    "TokenPair",
+    "TokenRevoked",
     "UnknownEntity",
     "UsageError",
+    "WrongTokenType",
 ]

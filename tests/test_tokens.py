@@ -59,7 +59,8 @@ def test_create_token_claims(app, jwt_routes, tokens) -> None:
 
     assert isinstance(token, str)
     claims = tokens.decode(token)
-    assert set(claims) == {"table_name", "id", "sub", "iat", "exp", "jti"}
+    assert set(claims) == {"table_name", "id", "sub", "iat", "iat_us", "exp", "jti"}
+    assert claims["iat_us"] // 1_000_000 == claims["iat"]
     assert claims["table_name"] == "users"
     assert claims["id"] == 2
     assert claims["sub"] == "2"
