@@ -66,7 +66,7 @@ TARGETS = {
 CREATE_TOKEN_TARGET = 1.25
 
 Environ = dict[str, t.Any]
-WsgiApp = t.Callable[[Environ, t.Callable[..., t.Any]], t.Iterable[bytes]]
+WsgiApp = t.Callable[[Environ, t.Any], t.Iterable[bytes]]
 
 
 class Base(DeclarativeBase):
@@ -260,7 +260,7 @@ def environ_for(kind: str, token: str) -> Environ:
         builder = EnvironBuilder(path=API + "/courses")
     elif kind == "protected":
         builder = EnvironBuilder(
-            path=API + "/me", headers={"Authorization": f"Bearer {token}"}
+            path=API + "/me", headers=[("Authorization", f"Bearer {token}")]
         )
     else:
         builder = EnvironBuilder(path=API + "/me")
@@ -301,7 +301,9 @@ def build_scenarios(database_uri: str) -> tuple[list[Scenario], Flask]:
 
         for kind in KINDS:
             environ = environ_for(kind, token)
-            cases = {variant: (apps[variant].wsgi_app, environ) for variant in VARIANTS}
+            cases: dict[str, tuple[WsgiApp, Environ]] = {
+                variant: (apps[variant].wsgi_app, environ) for variant in VARIANTS
+            }
             scenario = Scenario(kind, size, cases)
             check(scenario)
             scenarios.append(scenario)
