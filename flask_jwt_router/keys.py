@@ -91,13 +91,26 @@ class PreparedSecret(bytes):
 
 
 class _CheckedOnceHMAC(HMACAlgorithm):
-    # The checks PyJWT runs on every call ran once, at startup, on the
-    # secrets we hand it (PreparedSecret); anything else gets them all.
+    # PyJWT vets and converts the key on every encode and decode (PEM, SSH,
+    # DER and JWK checks: about a third of the cost of signing a token). The
+    # secrets of a key ring were vetted at startup (PreparedSecret); any other
+    # key is vetted once per key object and the result kept.
+    def __init__(self, hash_alg: t.Any) -> None:
+        super().__init__(hash_alg)
+        self._prepared: tuple[str | bytes, bytes] | None = None
+
     def prepare_key(self, key: str | bytes) -> bytes:
         if type(key) is PreparedSecret:
             return key
 
-        return super().prepare_key(key)
+        prepared = self._prepared
+
+        if prepared is not None and prepared[0] is key:
+            return prepared[1]
+
+        key_bytes = super().prepare_key(key)
+        self._prepared = (key, key_bytes)
+        return key_bytes
 
     def check_key_length(self, key: bytes) -> str | None:
         # Checked once at startup; a per-request warning would be noise at

@@ -29,33 +29,17 @@ RESERVED_CLAIMS = frozenset(
 #: refused all the same: no token of ours lives a century.
 ABSURD_LIFETIME = 100 * 365 * 24 * 3600
 
-    # PyJWT vets and converts the key on every encode and decode (PEM, SSH,
-    # DER and JWK checks: about a third of the cost of signing a token). The
-    # codec always passes the same key object, so the result is kept.
-    def __init__(self, hash_alg: t.Any) -> None:
-        super().__init__(hash_alg)
-        self._prepared: tuple[str | bytes, bytes] | None = None
-
-    def prepare_key(self, key: str | bytes) -> bytes:
-        prepared = self._prepared
-
-        if prepared is not None and prepared[0] is key:
-            return prepared[1]
-
-        key_bytes = super().prepare_key(key)
-        self._prepared = (key, key_bytes)
-        return key_bytes
-
 
 class TokenCodec:
     """Signs and verifies tokens for one app with its settings and keys."""
 
-    def __init__(self, settings: Settings, keys: KeyRing) -> None:
-        self.keys = keys
-        current = keys.current
+    def __init__(self, settings: Settings, keys: KeyRing | None = None) -> None:
+        # Without a ring (a codec made directly, as in tests), the settings'
+        # secret is the one key; the extension always passes the app's ring.
+        self.keys = keys or _lone_secret(settings.secret_key, settings.algorithm)
+        current = self.keys.current
         self.algorithm = current.algorithm if current else settings.algorithm
         self.algorithms = [self.algorithm]
-        self.key = current.signing_key if current else None
         self.leeway = settings.leeway.total_seconds()
         self.max_bytes = settings.max_token_bytes
         self.issuer = settings.issuer
@@ -76,6 +60,16 @@ class TokenCodec:
             self._stamp["aud"] = aud[0] if len(aud) == 1 else aud
 
         self._jwt = _make_pyjwt()
+
+    @property
+    def key(self) -> t.Any:
+        """The current signing key; setting it makes a one-key ring of it."""
+        current = self.keys.current
+        return None if current is None else current.signing_key
+
+    @key.setter
+    def key(self, value: str | bytes) -> None:
+        self.keys = _lone_secret(value, self.algorithm)
 
     def encode(self, claims: dict[str, t.Any]) -> str:
         """Sign ``claims`` with the current key, adding ``iss`` and ``aud``.
@@ -223,6 +217,12 @@ def _make_pyjwt() -> jwt.PyJWT:
         jws.unregister_algorithm("none")
 
     return codec
+
+
+def _lone_secret(secret: str | bytes | None, algorithm: str) -> KeyRing:
+    key = None if secret is None else Key(None, algorithm, secret, secret)
+    keys = [] if key is None else [key]
+    return KeyRing(keys, key, lone_key_takes_any=True)
 
 
 def _unknown_key() -> errors.TokenInvalid:
