@@ -46,7 +46,9 @@ class AuthError(JwtRouterError, HTTPException):
     description = "Authentication failed."
 
     def __init__(self, message: str | None = None) -> None:
-        super().__init__(message or self.description)
+        # Called directly rather than through super(): in a class that is also
+        # a UsageError, the next class in line would be RuntimeError.
+        HTTPException.__init__(self, message or self.description)
         self.message: str = message or self.description
         # Flask-RESTful and flask-restx send ``data`` as the body when present.
         self.data = {"error": self.error, "message": self.message}
@@ -98,6 +100,22 @@ class TokenInvalid(AuthError):
 class UnknownEntity(AuthError):
     error = "unknown_entity"
     description = "The token names no existing entity."
+
+
+class TokenRequired(UsageError, TokenMissing):
+    """``update_token()`` was called in a request that carried no token.
+
+    The developer reads the message; the client gets a 401 ``token_missing``
+    like on any protected route, instead of a 500.
+    """
+
+
+class EntityMismatch(UsageError, TokenInvalid):
+    """``update_token(entity_id=...)`` names another entity than the token.
+
+    The client gets a 401 ``token_invalid``; the message tells the developer
+    to use ``create_token()`` for another entity.
+    """
 
 
 class InvalidRequest(AuthError):

@@ -309,15 +309,17 @@ class JwtRoutes:
         On a public route the request's token is verified here; a bad one gets
         the client the same 401 as on a protected route.
 
-        :raises UsageError: when the request carried no token, or
-            ``entity_id`` is not the id in that token.
+        :raises TokenRequired: when the request carried no token.
+        :raises EntityMismatch: when ``entity_id`` is not the id in the token.
+            Both are a :class:`UsageError` for the developer and answer the
+            client 401.
         """
         runtime = _state().ready()
         claims = _request_claims(runtime)
         entity, token_id = _identity(runtime, claims)
 
         if entity_id is not None and _convert(entity, entity_id) != token_id:
-            raise errors.UsageError(
+            raise errors.EntityMismatch(
                 "update_token(entity_id=...) was given an id that is not the one in"
                 " the request's token; use create_token() to issue a token for"
                 " another entity."
@@ -701,7 +703,7 @@ def _request_claims(runtime: _Runtime) -> dict[str, t.Any]:
     if claims is None:
         # A public route: nothing was verified yet, so verify it all here.
         if read_token(request) is None:
-            raise errors.UsageError(
+            raise errors.TokenRequired(
                 "update_token() needs a request that carried a token; use"
                 " create_token(entity_id=..., table_name=...) to issue a first one."
             )
