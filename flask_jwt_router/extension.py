@@ -219,6 +219,7 @@ class JwtRoutes:
         # first request, in case the app changes its config in between.
         settings = build_settings(app.config, log=False)
         check_revocation_store(app.config.get("JWT_ROUTER_REVOCATION_STORE"))
+        sessions = build_sessions(app.config, settings.leeway.total_seconds())
         models = [*self._entity_models, *(entity_models or ())]
         EntityRegistry(
             [*models, *_config_models(app.config)], self._backends, settings.entity_key
@@ -234,6 +235,7 @@ class JwtRoutes:
             state.refresh_route = add_refresh_route(
                 app, refresh_path, self.refresh_tokens
             )
+            _check_refresh_route(app, state.refresh_route, sessions)
 
         app.extensions[EXTENSION_KEY] = state
 
