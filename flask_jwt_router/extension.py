@@ -11,11 +11,11 @@ from flask import Flask, Response, current_app, g, has_request_context, request
 
 from . import errors
 from .backends.base import EntityBackend, EntityStoreError, InvalidEntityId
+from .cookies import TokenReader
 from .entities import Entity, EntityRegistry, default_backends
 from .routing import OPEN, Access, RoutePolicy, warn_unmatched
 from .settings import Settings, build_settings, check_secret_key
 from .tokens import TokenCodec, new_claims
-from .transport import read_token
 
 EXTENSION_KEY = "flask_jwt_router"
 
@@ -31,6 +31,7 @@ class _Runtime:
     policy: RoutePolicy
     codec: TokenCodec
     registry: EntityRegistry
+    reader: TokenReader
     #: Names this library may set on ``g``; cleared at every request.
     g_names: tuple[str, ...]
 
@@ -77,18 +78,25 @@ class _AppState:
             policy=policy,
             codec=TokenCodec(settings),
             registry=registry,
+            reader=TokenReader(self.app, settings),
             g_names=(CLAIMS_ATTR, *registry.table_names),
         )
 
     def respond(self, error: errors.AuthError) -> Response:
         """Build the response for a refusal, with the app's handler if any."""
         handler = self.ext._error_handler
+        runtime = self.runtime
 
         if handler is not None:
-            return handler(error)
+            response = handler(error)
+        else:
+            realm = runtime.settings.realm if runtime else "api"
+            response = errors.default_error_response(error, realm)
 
-        realm = self.runtime.settings.realm if self.runtime else "api"
-        return errors.default_error_response(error, realm)
+        if runtime is not None and has_request_context():
+            runtime.reader.after_refusal(request, error, response)
+
+        return response
 
 
 class JwtRoutes:
@@ -312,8 +320,10 @@ def _make_guard(state: _AppState) -> t.Callable[[], Response | None]:
     return guard
 
 
-def _authenticate(runtime: _Runtime) -> tuple[dict[str, t.Any], Entity, object]:
-    token = read_token(request)
+def _authenticate(
+    runtime: _Runtime, cookie_allowed: bool = True
+) -> tuple[dict[str, t.Any], Entity, object]:
+    token = runtime.reader.token(request, cookie_allowed)
 
     if token is None:
         raise errors.TokenMissing()
@@ -365,13 +375,20 @@ def _request_identity(runtime: _Runtime) -> tuple[Entity, object]:
 
     if claims is None:
         # A public route: nothing was verified yet, so verify it all here.
-        if read_token(request) is None:
+        # Ignored routes never read a token cookie.
+        rule = request.url_rule
+        cookie_allowed = (
+            rule is None
+            or runtime.policy.access(rule, request.method) is not Access.IGNORED
+        )
+
+        if runtime.reader.token(request, cookie_allowed) is None:
             raise errors.UsageError(
                 "update_token() needs a request that carried a token; use"
                 " create_token(entity_id=..., table_name=...) to issue a first one."
             )
 
-        claims = _authenticate(runtime)[0]
+        claims = _authenticate(runtime, cookie_allowed)[0]
 
     return _identity(runtime, claims)
 

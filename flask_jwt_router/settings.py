@@ -7,7 +7,9 @@ import logging
 import typing as t
 from datetime import timedelta
 
+from .cookies import CookieSettings, build_cookie_settings
 from .errors import ConfigurationError
+from .transport import DEFAULT_LOCATIONS, parse_locations
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +46,9 @@ class Settings:
     leeway: timedelta
     realm: str
     max_token_bytes: int
+    #: Where tokens are read, in order, unless a view chooses its own.
+    token_locations: tuple[str, ...]
+    cookies: CookieSettings
 
 
 def build_settings(config: t.Mapping[str, t.Any]) -> Settings:
@@ -77,6 +82,11 @@ def build_settings(config: t.Mapping[str, t.Any]) -> Settings:
         leeway=timedelta(seconds=leeway),
         realm=str(config.get("JWT_ROUTER_REALM", "api")).replace('"', "'"),
         max_token_bytes=int(config.get("JWT_ROUTER_MAX_TOKEN_BYTES", 8192)),
+        token_locations=parse_locations(
+            config.get("JWT_ROUTER_TOKEN_LOCATION", DEFAULT_LOCATIONS),
+            "JWT_ROUTER_TOKEN_LOCATION",
+        ),
+        cookies=build_cookie_settings(config, secret_key),
     )
 
 
