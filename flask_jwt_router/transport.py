@@ -37,7 +37,7 @@ def parse_locations(value: object, source: str) -> tuple[str, ...]:
     :raises ConfigurationError: on an unknown, repeated or missing location.
     """
     if isinstance(value, str):
-        value = value.split(",")
+        value = [part for part in value.split(",") if part.strip()]
 
     if not isinstance(value, (list, tuple)):
         raise errors.ConfigurationError(
