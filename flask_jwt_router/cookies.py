@@ -11,7 +11,7 @@ import time
 import typing as t
 
 import jwt
-from flask import Response, has_request_context, request
+from flask import Response, current_app, has_request_context, request
 
 from . import errors
 from .transport import COOKIE, find_token, parse_locations
@@ -317,18 +317,27 @@ class TokenReader:
 
     def after_refusal(
         self, req: t.Any, error: errors.AuthError, response: Response
-    ) -> None:
-        """Clear the access cookies when the app asked for it and they failed."""
+    ) -> Response:
+        """Clear the access cookies when the app asks for it and they failed.
+
+        :param response: what the error handler returned; a view-style return
+            value (a tuple, a string) is made a response first.
+        """
         if not self.cookies.clear_on_refusal or error.code != 401:
-            return
+            return response
 
         rule = req.url_rule
         endpoint = None if rule is None else rule.endpoint
 
-        if COOKIE in self.locations(endpoint) and self.cookies.access_name in (
-            req.cookies
-        ):
-            _unset(response, self.cookies, refresh=False)
+        if COOKIE not in self.locations(endpoint):
+            return response
+
+        if self.cookies.access_name not in req.cookies:
+            return response
+
+        cleared = current_app.make_response(response)
+        _unset(cleared, self.cookies, refresh=False)
+        return cleared
 
 
 def _check_csrf(req: t.Any, settings: CookieSettings, token: str, cookie: str) -> None:

@@ -94,7 +94,7 @@ class _AppState:
             response = errors.default_error_response(error, realm)
 
         if runtime is not None and has_request_context():
-            runtime.reader.after_refusal(request, error, response)
+            response = runtime.reader.after_refusal(request, error, response)
 
         return response
 
