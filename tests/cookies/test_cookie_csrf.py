@@ -547,3 +547,24 @@ def test_defaults(make_app: t.Callable[..., Flask]) -> None:
     assert settings.cookies.csrf_form_field is None
     assert settings.cookies.clear_on_refusal is False
     assert "csrf_key" not in repr(settings.cookies)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("multipart/form-data; boundary=xyz", b"--xyz\r\ngarbage"),
+        ("multipart/form-data", b"no boundary at all"),
+        ("application/x-www-form-urlencoded", b"%ff%fe=%00&&=&csrf_token=%zz"),
+        ("application/x-www-form-urlencoded; charset=utf-7", b"csrf_token=+AGE-"),
+    ],
+)
+def test_malformed_form_bodies_are_403_never_500(
+    make_app: t.Callable[..., Flask], content_type: str, body: bytes
+) -> None:
+    app = make_app(JWT_ROUTER_CSRF_FORM_FIELD="csrf_token", **COOKIES)
+    client, _, _ = logged_in(app)
+
+    response = client.post("/items", data=body, content_type=content_type)
+
+    assert response.status_code == 403
+    assert response.json["error"] == "csrf_failed"
