@@ -34,6 +34,13 @@ from .errors import (
     UsageError,
 )
 from .extension import JwtRoutes
+from .revocation import (
+    MemoryRevocationStore,
+    RedisRevocationStore,
+    RevocationStore,
+    RevocationStoreError,
+)
+from .sessions import RevocationUnavailable, TokenPair, TokenRevoked, WrongTokenType
 
 __all__ = [
     "AuthError",
@@ -47,13 +54,21 @@ __all__ = [
     "InvalidRequest",
     "JwtRouterError",
     "JwtRoutes",
+    "MemoryRevocationStore",
     "PrimaryKey",
+    "RedisRevocationStore",
+    "RevocationStore",
+    "RevocationStoreError",
+    "RevocationUnavailable",
     "TokenExpired",
     "TokenInvalid",
     "TokenMalformed",
     "TokenMissing",
+    "TokenPair",
+    "TokenRevoked",
     "UnknownEntity",
     "UsageError",
+    "WrongTokenType",
     "csrf_token",
     "refresh_token_from_cookie",
     "set_access_cookies",

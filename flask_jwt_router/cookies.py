@@ -11,7 +11,7 @@ import time
 import typing as t
 
 import jwt
-from flask import Response, current_app, has_request_context, request
+from flask import Response, current_app, g, has_request_context, request
 
 from . import errors
 from .transport import COOKIE, find_token, parse_locations
@@ -25,6 +25,9 @@ _T = t.TypeVar("_T")
 
 #: The attribute :func:`token_locations` sets on a view, view class or blueprint.
 LOCATIONS_ATTR = "_jwt_router_token_locations"
+
+#: Set on ``g`` when the request's refresh token came in a cookie.
+REFRESH_COOKIE_ATTR = "_jwt_router_refresh_cookie"
 
 _COOKIE_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
@@ -315,6 +318,25 @@ class TokenReader:
 
         return found.token
 
+    def refresh_token(self, req: t.Any) -> str | None:
+        """The request's refresh token, as :meth:`token` finds an access token.
+
+        The refresh cookie stands in for the access cookie, and its own CSRF
+        value is checked.
+        """
+        rule = req.url_rule
+        locations = self.locations(None if rule is None else rule.endpoint)
+        found = find_token(req, locations, self.cookies.refresh_name)
+        setattr(g, REFRESH_COOKIE_ATTR, found is not None and found.cookie_only)
+
+        if found is None:
+            return None
+
+        if found.cookie_only:
+            _check_csrf(req, self.cookies, found.token, self.cookies.refresh_csrf_name)
+
+        return found.token
+
     def after_refusal(
         self, req: t.Any, error: errors.AuthError, response: Response
     ) -> Response:
@@ -447,6 +469,15 @@ def unset_jwt_cookies(response: Response) -> Response:
     """Tell the browser to drop every token cookie of this library (log out)."""
     _unset(response, _settings(), refresh=True)
     return response
+
+
+def refreshed_from_cookie() -> bool:
+    """Whether the current request's refresh token came in the refresh cookie.
+
+    A refresh view then answers the new tokens in cookies, not in its body:
+    the browser's scripts must not see them.
+    """
+    return bool(has_request_context() and g.get(REFRESH_COOKIE_ATTR))
 
 
 def csrf_token(token: str | None = None) -> str | None:

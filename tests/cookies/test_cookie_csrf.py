@@ -528,12 +528,11 @@ def test_two_apps_keep_their_own_cookie_settings(
         ),
     ],
 )
-def test_bad_cookie_settings_fail_at_startup(
+def test_bad_cookie_settings_fail_at_init_app(
     make_app: t.Callable[..., Flask], config: dict[str, t.Any], message: str
 ) -> None:
-    app = make_app(**config)
-
     with pytest.raises(ConfigurationError) as info:
+        app = make_app(**config)
         app.extensions["flask_jwt_router"].ready()
 
     assert message in str(info.value)

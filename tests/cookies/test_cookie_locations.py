@@ -77,13 +77,11 @@ def test_a_string_setting_lists_locations(
         ([None], "None"),
     ],
 )
-def test_bad_location_setting_fails_at_startup(
+def test_bad_location_setting_fails_at_init_app(
     make_app: t.Callable[..., Flask], value: object, message: str
 ) -> None:
-    app = make_app(JWT_ROUTER_TOKEN_LOCATION=value)
-
     with pytest.raises(ConfigurationError, match="JWT_ROUTER_TOKEN_LOCATION") as info:
-        build(app)
+        build(make_app(JWT_ROUTER_TOKEN_LOCATION=value))
 
     assert message in str(info.value)
 
