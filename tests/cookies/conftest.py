@@ -26,7 +26,9 @@ from flask_jwt_router import (
     UsageError,
     refresh_token_from_cookie,
     set_access_cookies,
+    set_refresh_cookies,
     token_locations,
+    unset_jwt_cookies,
 )
 
 EXAMPLE = (
@@ -80,10 +82,11 @@ def make_app() -> t.Iterator[t.Callable[..., Flask]]:
     """Build a small protected app; keyword arguments go into its config.
 
     Routes: ``/items`` (protected, every method), ``/login`` (public, sets
-    the cookies of member 1), ``/renew`` (public, ``update_token``),
-    ``/home`` (ignored), ``/api-only`` (header only), ``/video`` (query
-    only), ``/pages/...`` (a cookie-only blueprint with a nested one) and
-    ``/refresh`` (public, reads the refresh cookie).
+    the cookies of member 1), ``/login-pair`` (public, sets access and
+    refresh cookies), ``/logout`` (revokes the session), ``/renew`` (public,
+    ``update_token``), ``/home`` (ignored), ``/api-only`` (header only),
+    ``/video`` (query only), ``/pages/...`` (a cookie-only blueprint with a
+    nested one) and ``/refresh`` (public, reads the refresh cookie).
     """
     engines = []
 
@@ -104,6 +107,7 @@ def make_app() -> t.Iterator[t.Callable[..., Flask]]:
             SECRET_KEY="test-secret-key-long-enough-for-hs256-0123456789",
             WHITE_LIST_ROUTES=[
                 ("POST", "/login"),
+                ("POST", "/login-pair"),
                 ("POST", "/renew"),
                 ("POST", "/refresh"),
             ],
@@ -123,6 +127,19 @@ def make_app() -> t.Iterator[t.Callable[..., Flask]]:
             member_id = int(request.args.get("member", 1))
             token = jwt_routes.create_token(entity_id=member_id, table_name="members")
             return set_access_cookies(jsonify(token=token), token)
+
+        @app.post("/login-pair")
+        def login_pair() -> t.Any:
+            pair = jwt_routes.create_token(
+                entity_id=1, table_name="members", refresh=True
+            )
+            response = set_access_cookies(jsonify(), pair.access_token)
+            return set_refresh_cookies(response, pair.refresh_token)
+
+        @app.post("/logout")
+        def logout() -> t.Any:
+            jwt_routes.revoke_session()
+            return unset_jwt_cookies(jsonify(logged_out=True))
 
         @app.post("/renew")
         def renew() -> t.Any:
