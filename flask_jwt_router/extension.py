@@ -533,12 +533,15 @@ def _make_guard(state: _AppState) -> t.Callable[[], Response | None]:
         for name in runtime.g_names:
             namespace.pop(name, None)
 
-        rule = request.url_rule
+        # The proxy is resolved once: each attribute read through it costs
+        # about as much as the policy lookup itself.
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        rule = req.url_rule
 
         if rule is None:  # no rule matched: Flask answers 404 or 405
             return None
 
-        access = runtime.policy.access(rule, request.method)
+        access = runtime.policy.access(rule, req.method)
 
         if access in OPEN or access is Access.AUTOMATIC_OPTIONS:
             return None
@@ -561,7 +564,8 @@ def _make_guard(state: _AppState) -> t.Callable[[], Response | None]:
 def _authenticate(
     runtime: _Runtime, cookie_allowed: bool = True
 ) -> tuple[dict[str, t.Any], Entity, object]:
-    token = runtime.reader.token(request, cookie_allowed)
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    token = runtime.reader.token(req, cookie_allowed)
 
     if token is None:
         raise errors.TokenMissing()
