@@ -215,3 +215,27 @@ def token_for() -> t.Callable[..., str]:
         return token
 
     return make
+
+
+DEMO = pathlib.Path(__file__).resolve().parents[2] / "examples" / "demo"
+
+
+@pytest.fixture()
+def school_app(tmp_path: pathlib.Path) -> Flask:
+    """The school demo of ``examples/demo`` on a fresh, seeded SQLite file."""
+    pytest.importorskip("flask_sqlalchemy")
+
+    if str(DEMO) not in sys.path:
+        sys.path.insert(0, str(DEMO))
+
+    from school import create_app
+
+    app = create_app(
+        {
+            "SECRET_KEY": "school-test-secret-" + "x" * 40,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'school.sqlite'}",
+        }
+    )
+    result = app.test_cli_runner().invoke(args=["seed"])
+    assert result.exit_code == 0, result.output
+    return app
