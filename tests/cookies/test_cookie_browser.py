@@ -1,5 +1,8 @@
 """The cookie login and CSRF defence in a real headless Chromium.
 
+Two apps are served on 127.0.0.1 by a threaded Werkzeug server: the school
+demo's ``/browser`` page and ``examples/cookies``.
+
 Chromium is driven through the DevTools protocol over a websocket. The test
 skips when ``/usr/bin/chromium`` is missing, except under ``CI=true`` where it
 fails: ``.ci/run`` installs Debian's ``chromium`` package.
@@ -325,4 +328,73 @@ def test_cookie_login_and_csrf_in_chromium(
     assert "jwt_router_csrf" not in jar
 
     browser.goto(origin + "/notes")
+    assert json.loads(browser.text())["error"] == "token_missing"
+
+
+@pytest.fixture()
+def served_school(school_app: Flask) -> t.Iterator[tuple[Flask, str]]:
+    server = Server(school_app)
+
+    try:
+        yield school_app, f"http://127.0.0.1:{server.port}"
+    finally:
+        server.close()
+
+
+def test_school_demo_browser_page_in_chromium(
+    browser: Browser, served_school: tuple[Flask, str]
+) -> None:
+    app, origin = served_school
+    enroll_url = origin + "/api/v1/me/courses"
+
+    browser.goto(origin + "/browser")
+    browser.evaluate(
+        """document.getElementById("role").value = "student";
+        document.getElementById("email").value = "ada@school.test";
+        document.getElementById("password").value = "analytical-engine";
+        document.querySelector("#login-form button").click();"""
+    )
+    assert browser.wait_for("document.getElementById('who').textContent") == (
+        "Ada Lovelace"
+    )
+
+    # Enrolling from the page sends the CSRF value in the header.
+    browser.wait_for("!!document.querySelector('button[data-course=CS220]')")
+    browser.evaluate("document.querySelector('button[data-course=CS220]').click()")
+    browser.wait_for("document.getElementById('grades').innerText.includes('CS220')")
+
+    def enrolled() -> list[str]:
+        with app.app_context():
+            token = app.extensions["flask_jwt_router"].ext.create_token(
+                entity_id=1, table_name="students"
+            )
+
+        grades = app.test_client().get(
+            "/api/v1/me/grades", headers={"Authorization": f"Bearer {token}"}
+        )
+        return [grade["course"] for grade in grades.json["grades"]]
+
+    assert enrolled() == ["CS101", "CS220", "CS310"]
+
+    # Forms posted from another site, then from another origin of the same
+    # site: refused without and with the cookie.
+    attacker = Server(_attacker(enroll_url))
+
+    try:
+        browser.goto(f"http://localhost:{attacker.port}/", enroll_url)
+        assert json.loads(browser.text())["error"] == "token_missing"
+        browser.goto(f"http://127.0.0.1:{attacker.port}/", enroll_url)
+        assert json.loads(browser.text())["error"] == "csrf_failed"
+    finally:
+        attacker.close()
+
+    assert enrolled() == ["CS101", "CS220", "CS310"]
+
+    browser.goto(origin + "/browser")
+    browser.wait_for("document.getElementById('who').textContent === 'Ada Lovelace'")
+    browser.evaluate('document.getElementById("logout").click()')
+    browser.wait_for("!document.getElementById('login-form').hidden")
+    assert "jwt_router_access" not in browser.cookies(origin + "/")
+
+    browser.goto(origin + "/api/v1/me")
     assert json.loads(browser.text())["error"] == "token_missing"
