@@ -302,8 +302,11 @@ class TokenReader:
             cookie-borne token on a state-changing request without its CSRF
             value.
         """
-        rule = req.url_rule
-        locations = self.locations(None if rule is None else rule.endpoint)
+        locations = self.default
+
+        if self._limits:
+            rule = req.url_rule
+            locations = self.locations(None if rule is None else rule.endpoint)
 
         if not cookie_allowed and COOKIE in locations:
             locations = tuple(where for where in locations if where != COOKIE)
@@ -346,6 +349,9 @@ class TokenReader:
             value (a tuple, a string) is made a response first.
         """
         if not self.cookies.clear_on_refusal or error.code != 401:
+            return response
+
+        if not has_request_context():
             return response
 
         rule = req.url_rule

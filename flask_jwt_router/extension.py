@@ -117,7 +117,7 @@ class _AppState:
             realm = runtime.settings.realm if runtime else "api"
             response = errors.default_error_response(error, realm)
 
-        if runtime is not None and has_request_context():
+        if runtime is not None and runtime.settings.cookies.clear_on_refusal:
             response = runtime.reader.after_refusal(request, error, response)
 
         return response
