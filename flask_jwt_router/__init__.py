@@ -26,6 +26,7 @@ from .errors import (
     EntityStoreUnavailable,
     InvalidRequest,
     JwtRouterError,
+    KeySetUnavailable,
     TokenExpired,
     TokenInvalid,
     TokenMalformed,
@@ -34,6 +35,7 @@ from .errors import (
     UsageError,
 )
 from .extension import JwtRoutes
+from .keys import InsecureKeyWarning
 from .revocation import (
     MemoryRevocationStore,
     RedisRevocationStore,
@@ -50,10 +52,12 @@ __all__ = [
     "EntityBackend",
     "EntityStoreError",
     "EntityStoreUnavailable",
+    "InsecureKeyWarning",
     "InvalidEntityId",
     "InvalidRequest",
     "JwtRouterError",
     "JwtRoutes",
+    "KeySetUnavailable",
     "MemoryRevocationStore",
     "PrimaryKey",
     "RedisRevocationStore",

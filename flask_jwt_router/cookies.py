@@ -55,15 +55,18 @@ class CookieSettings:
     csrf_methods: frozenset[str]
     csrf_header: str
     csrf_form_field: str | None
-    #: Derived from the app's secret; keys the CSRF values.
-    csrf_key: bytes = dataclasses.field(repr=False)
+    #: Derived from the app's secret; keys the CSRF values. ``None`` when
+    #: the app has no secret (asymmetric keys without ``SECRET_KEY``).
+    csrf_key: bytes | None = dataclasses.field(repr=False)
 
 
 def build_cookie_settings(
-    config: t.Mapping[str, t.Any], secret_key: str | bytes
+    config: t.Mapping[str, t.Any], token_locations: t.Container[str] = ()
 ) -> CookieSettings:
     """Read and validate the cookie and CSRF settings of one app.
 
+    :param token_locations: the app's token locations; with ``"cookie"``
+        among them, a secret for the CSRF values is required.
     :raises ConfigurationError: naming the key, what was expected and the fix.
     """
     from .settings import HTTP_METHODS
@@ -158,7 +161,10 @@ def build_cookie_settings(
             f" got {form_field!r}."
         )
 
-    secret = secret_key.encode() if isinstance(secret_key, str) else secret_key
+    csrf_key = _csrf_key(config)
+
+    if csrf_key is None and COOKIE in token_locations:
+        raise errors.ConfigurationError(_NO_CSRF_KEY)
 
     return CookieSettings(
         **names,
@@ -173,8 +179,30 @@ def build_cookie_settings(
         csrf_methods=csrf_methods,
         csrf_header=name("JWT_ROUTER_CSRF_HEADER", "X-CSRF-Token"),
         csrf_form_field=form_field,
-        csrf_key=hmac.new(secret, b"flask-jwt-router csrf", hashlib.sha256).digest(),
+        csrf_key=csrf_key,
     )
+
+
+_NO_CSRF_KEY = (
+    "Tokens in cookies need CSRF values, which are keyed with"
+    " JWT_ROUTER_SECRET_KEY or SECRET_KEY, and neither is set (the app signs"
+    " tokens with asymmetric keys). Set SECRET_KEY to a long random string."
+)
+
+
+def _csrf_key(config: t.Mapping[str, t.Any]) -> bytes | None:
+    # The same secret an HMAC app signs with; apps on asymmetric keys still
+    # have Flask's SECRET_KEY in most cases.
+    for name in ("JWT_ROUTER_SECRET_KEY", "SECRET_KEY"):
+        secret = config.get(name)
+
+        if isinstance(secret, str) and secret:
+            secret = secret.encode()
+
+        if isinstance(secret, bytes) and secret:
+            return hmac.new(secret, b"flask-jwt-router csrf", hashlib.sha256).digest()
+
+    return None
 
 
 def _samesite(value: object, secure: bool) -> str | None:
@@ -285,6 +313,14 @@ class TokenReader:
         self.default = settings.token_locations
         self.cookies = settings.cookies
         self._limits = _view_limits(app)
+
+        if self.cookies.csrf_key is None:
+            for endpoint, locations in self._limits.items():
+                if COOKIE in locations:
+                    raise errors.ConfigurationError(
+                        f"The view {endpoint!r} reads tokens from a cookie. "
+                        + _NO_CSRF_KEY
+                    )
 
     def locations(self, endpoint: str | None) -> tuple[str, ...]:
         """The token locations of the view behind ``endpoint``."""
@@ -398,6 +434,9 @@ def _check_csrf(req: t.Any, settings: CookieSettings, token: str, cookie: str) -
 
 def csrf_value(settings: CookieSettings, token: str) -> str:
     """The CSRF value bound to ``token``: a keyed hash only this app can make."""
+    if settings.csrf_key is None:
+        raise errors.ConfigurationError(_NO_CSRF_KEY)
+
     digest = hmac.new(settings.csrf_key, token.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest[:24]).decode("ascii")
 

@@ -567,3 +567,36 @@ def test_malformed_form_bodies_are_403_never_500(
 
     assert response.status_code == 403
     assert response.json["error"] == "csrf_failed"
+
+
+def test_asymmetric_keys_need_a_secret_for_cookie_csrf(
+    make_app: t.Callable[..., Flask],
+) -> None:
+    pytest.importorskip("cryptography")
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    pem = (
+        ed25519.Ed25519PrivateKey.generate()
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode("ascii")
+    )
+    keys = {"JWT_ROUTER_ALGORITHM": "EdDSA", "JWT_ROUTER_PRIVATE_KEY": pem}
+
+    with pytest.raises(ConfigurationError, match="Set SECRET_KEY"):
+        make_app(SECRET_KEY=None, **keys, **COOKIES)
+
+    # The app reads no cookie, but one blueprint of it does.
+    app = make_app(SECRET_KEY=None, **keys)
+
+    with pytest.raises(ConfigurationError, match="'pages.page' reads tokens from"):
+        app.extensions["flask_jwt_router"].ready()
+
+    client, token, csrf = logged_in(make_app(**keys, **COOKIES))
+    assert jwt.get_unverified_header(token)["alg"] == "EdDSA"
+    assert client.post("/items").status_code == 403
+    assert client.post("/items", headers={"X-CSRF-Token": csrf}).status_code == 200
