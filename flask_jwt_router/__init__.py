@@ -8,10 +8,21 @@ from .backends.base import (
     InvalidEntityId,
     PrimaryKey,
 )
+from .cookies import (
+    csrf_token,
+    refresh_token_from_cookie,
+    set_access_cookies,
+    set_refresh_cookies,
+    token_locations,
+    unset_access_cookies,
+    unset_jwt_cookies,
+    unset_refresh_cookies,
+)
 from .errors import (
     AuthError,
     BadSignature,
     ConfigurationError,
+    CsrfFailed,
     EntityMismatch,
     EntityStoreUnavailable,
     InvalidRequest,
@@ -39,6 +50,7 @@ __all__ = [
     "AuthError",
     "BadSignature",
     "ConfigurationError",
+    "CsrfFailed",
     "EntityMismatch",
     "EntityBackend",
     "EntityStoreError",
@@ -65,4 +77,12 @@ __all__ = [
     "UnknownEntity",
     "UsageError",
     "WrongTokenType",
+    "csrf_token",
+    "refresh_token_from_cookie",
+    "set_access_cookies",
+    "set_refresh_cookies",
+    "token_locations",
+    "unset_access_cookies",
+    "unset_jwt_cookies",
+    "unset_refresh_cookies",
 ]

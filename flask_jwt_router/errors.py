@@ -125,6 +125,15 @@ class InvalidRequest(AuthError):
     description = "The request carries conflicting credentials."
 
 
+class CsrfFailed(AuthError):
+    """A state-changing request sent its token in a cookie without its CSRF value."""
+
+    code = 403
+    error = "csrf_failed"
+    rfc6750_error = None
+    description = "The request's CSRF value is missing or does not match the token."
+
+
 class EntityStoreUnavailable(AuthError):
     """The entity could not be loaded because the database failed."""
 

@@ -7,8 +7,10 @@ import logging
 import typing as t
 from datetime import timedelta
 
+from .cookies import CookieSettings, build_cookie_settings
 from .errors import ConfigurationError
 from .keys import HMAC_ALGORITHMS, parse_algorithm, secret_key
+from .transport import DEFAULT_LOCATIONS, parse_locations
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +50,9 @@ class Settings:
     leeway: timedelta
     realm: str
     max_token_bytes: int
+    #: Where tokens are read, in order, unless a view chooses its own.
+    token_locations: tuple[str, ...]
+    cookies: CookieSettings
     #: ``iss`` written into tokens and required of them.
     issuer: str | None = None
     #: ``aud`` written into tokens; a token must name one of these.
@@ -83,6 +88,10 @@ def build_settings(config: t.Mapping[str, t.Any], *, log: bool = True) -> Settin
     expires = _expires(config)
     leeway = _seconds(config, "JWT_ROUTER_LEEWAY", default=5, allow_zero=True)
     max_lifetime = _max_lifetime(config, expires)
+    token_locations = parse_locations(
+        config.get("JWT_ROUTER_TOKEN_LOCATION", DEFAULT_LOCATIONS),
+        "JWT_ROUTER_TOKEN_LOCATION",
+    )
 
     return Settings(
         secret_key=secret_key,
@@ -95,6 +104,8 @@ def build_settings(config: t.Mapping[str, t.Any], *, log: bool = True) -> Settin
         leeway=timedelta(seconds=leeway),
         realm=_realm(config.get("JWT_ROUTER_REALM", "api")),
         max_token_bytes=_max_token_bytes(config.get("JWT_ROUTER_MAX_TOKEN_BYTES")),
+        token_locations=token_locations,
+        cookies=build_cookie_settings(config, token_locations),
         issuer=_issuer(config.get("JWT_ROUTER_ISSUER")),
         audience=_audience(config.get("JWT_ROUTER_AUDIENCE")),
         max_lifetime=max_lifetime,
