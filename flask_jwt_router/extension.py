@@ -8,11 +8,21 @@ import typing as t
 import uuid
 from datetime import timedelta
 
-from flask import Flask, Response, current_app, g, has_request_context, request
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    g,
+    has_request_context,
+    request,
+)
 
-from . import errors
+from . import errors, jwks
 from .backends.base import EntityBackend, EntityStoreError, InvalidEntityId
+from .cookies import REFRESH_COOKIE_ATTR, TokenReader
 from .entities import Entity, EntityRegistry, default_backends
+from .keys import KeyRing, load_key_ring, report_weak_keys, snapshot
 from .revocation import check_setting as check_revocation_store
 from .routing import OPEN, Access, RoutePolicy, warn_unmatched
 from .sessions import (
@@ -27,7 +37,6 @@ from .sessions import (
 )
 from .settings import MAX_EXPIRE_DAYS, RouteEntry, Settings, build_settings
 from .tokens import TokenCodec, new_claims
-from .transport import read_token
 
 EXTENSION_KEY = "flask_jwt_router"
 
@@ -43,9 +52,12 @@ class _Runtime:
     policy: RoutePolicy
     codec: TokenCodec
     registry: EntityRegistry
+    reader: TokenReader
     sessions: Sessions
     #: Names this library may set on ``g``; cleared at every request.
     g_names: tuple[str, ...]
+    #: The JWK Set served at ``JWT_ROUTER_JWKS_PATH``, if any.
+    published: jwks.PublishedKeySet | None = None
 
 
 class _AppState:
@@ -56,10 +68,18 @@ class _AppState:
     honoured.
     """
 
-    def __init__(self, ext: JwtRoutes, app: Flask, models: list[t.Any]) -> None:
+    def __init__(
+        self,
+        ext: JwtRoutes,
+        app: Flask,
+        models: list[t.Any],
+        keys: tuple[tuple[t.Any, ...], KeyRing],
+    ) -> None:
         self.ext = ext
         self.app = app
         self.models = models
+        #: The key config read by ``init_app`` and the ring built from it.
+        self.keys = keys
         self.runtime: _Runtime | None = None
         self.refresh_route: RouteEntry | None = None
         self._lock = threading.Lock()
@@ -76,16 +96,19 @@ class _AppState:
         return runtime
 
     def _build(self) -> _Runtime:
-        settings = build_settings(self.app.config)
-        models = [*self.models, *_config_models(self.app.config)]
+        config = self.app.config
+        settings = build_settings(config)
+        keys = self._key_ring()
+        models = [*self.models, *_config_models(config)]
         registry = EntityRegistry(models, self.ext._backends, settings.entity_key)
 
         with self.app.app_context():
             for entity in registry:
                 entity.backend.check_model(entity.model)
 
-        sessions = build_sessions(self.app.config, settings.leeway.total_seconds())
-        public = settings.white_list
+        sessions = build_sessions(config, settings.leeway.total_seconds())
+        published, public = _published_key_set(self.app, keys)
+        public = settings.white_list + public
 
         if self.refresh_route is not None:
             _check_refresh_route(self.app, self.refresh_route, sessions)
@@ -98,21 +121,39 @@ class _AppState:
         return _Runtime(
             settings=settings,
             policy=policy,
-            codec=TokenCodec(settings),
+            codec=TokenCodec(settings, keys),
             registry=registry,
+            reader=TokenReader(self.app, settings),
             sessions=sessions,
-            g_names=(CLAIMS_ATTR, *registry.table_names),
+            g_names=(CLAIMS_ATTR, REFRESH_COOKIE_ATTR, *registry.table_names),
+            published=published,
         )
+
+    def _key_ring(self) -> KeyRing:
+        """The ring built by ``init_app``, or a new one if its config changed."""
+        taken, ring = self.keys
+
+        if snapshot(self.app.config) != taken:
+            ring, weak = load_key_ring(self.app.config)
+            report_weak_keys(weak, self.app.config)
+
+        return ring
 
     def respond(self, error: errors.AuthError) -> Response:
         """Build the response for a refusal, with the app's handler if any."""
         handler = self.ext._error_handler
+        runtime = self.runtime
 
         if handler is not None:
-            return handler(error)
+            response = handler(error)
+        else:
+            realm = runtime.settings.realm if runtime else "api"
+            response = errors.default_error_response(error, realm)
 
-        realm = self.runtime.settings.realm if self.runtime else "api"
-        return errors.default_error_response(error, realm)
+        if runtime is not None and runtime.settings.cookies.clear_on_refusal:
+            response = runtime.reader.after_refusal(request, error, response)
+
+        return response
 
 
 class JwtRoutes:
@@ -175,10 +216,18 @@ class JwtRoutes:
                 " once per app."
             )
 
+        ring, weak = load_key_ring(app.config)
+        report_weak_keys(weak, app.config)
+        jwks_path = jwks.endpoint_path(app.config)
+
+        if jwks_path is not None:
+            jwks.PublishedKeySet(ring, jwks.max_age(app.config))  # fails early
+
         # Checks the config and models now; both are read again before the
         # first request, in case the app changes its config in between.
         settings = build_settings(app.config, log=False)
         check_revocation_store(app.config.get("JWT_ROUTER_REVOCATION_STORE"))
+        sessions = build_sessions(app.config, settings.leeway.total_seconds())
         models = [*self._entity_models, *(entity_models or ())]
         EntityRegistry(
             [*models, *_config_models(app.config)], self._backends, settings.entity_key
@@ -187,15 +236,22 @@ class JwtRoutes:
         for backend in self._backends:
             backend.init_app(app)
 
-        state = _AppState(self, app, models)
+        state = _AppState(self, app, models, (snapshot(app.config), ring))
         refresh_path = refresh_route_path(app.config)
 
         if refresh_path is not None:
             state.refresh_route = add_refresh_route(
                 app, refresh_path, self.refresh_tokens
             )
+            _check_refresh_route(app, state.refresh_route, sessions)
 
         app.extensions[EXTENSION_KEY] = state
+
+        if jwks_path is not None:
+            app.add_url_rule(
+                jwks_path, jwks.ENDPOINT, _jwks_view(state), methods=["GET"]
+            )
+
         app.before_request_funcs.setdefault(None, []).insert(0, _make_guard(state))
 
     # -- tokens ------------------------------------------------------------
@@ -263,15 +319,17 @@ class JwtRoutes:
         On a public route the request's token is verified here; a bad one gets
         the client the same 401 as on a protected route.
 
-        :raises UsageError: when the request carried no token, or
-            ``entity_id`` is not the id in that token.
+        :raises TokenRequired: when the request carried no token.
+        :raises EntityMismatch: when ``entity_id`` is not the id in the token.
+            Both are a :class:`UsageError` for the developer and answer the
+            client 401.
         """
         runtime = _state().ready()
         claims = _request_claims(runtime)
         entity, token_id = _identity(runtime, claims)
 
         if entity_id is not None and _convert(entity, entity_id) != token_id:
-            raise errors.UsageError(
+            raise errors.EntityMismatch(
                 "update_token(entity_id=...) was given an id that is not the one in"
                 " the request's token; use create_token() to issue a token for"
                 " another entity."
@@ -329,7 +387,7 @@ class JwtRoutes:
         .. versionadded:: 1.0
         """
         runtime = _state().ready()
-        token = _required_token("refresh_tokens()")
+        token = _required_token(runtime, "refresh_tokens()", refresh=True)
         claims = runtime.codec.decode(token)
         entity, entity_id = _identity(runtime, claims)
 
@@ -454,6 +512,15 @@ class JwtRoutes:
             ) from None
 
         expires = lifetime or self._expires or runtime.settings.expires
+        limit = runtime.settings.max_lifetime
+
+        if limit is not None and expires > limit:
+            raise errors.UsageError(
+                f"Tokens would live {expires}, longer than JWT_ROUTER_MAX_LIFETIME"
+                f" ({limit}) allows, and the app would refuse them. Shorten"
+                " set_exp() or JWT_ROUTER_REFRESH_EXPIRES, or raise the limit."
+            )
+
         claims = new_claims(
             entity.table_name, entity.key.name, key_value, expires.total_seconds()
         )
@@ -525,12 +592,15 @@ def _make_guard(state: _AppState) -> t.Callable[[], Response | None]:
         for name in runtime.g_names:
             namespace.pop(name, None)
 
-        rule = request.url_rule
+        # The proxy is resolved once: each attribute read through it costs
+        # about as much as the policy lookup itself.
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        rule = req.url_rule
 
         if rule is None:  # no rule matched: Flask answers 404 or 405
             return None
 
-        access = runtime.policy.access(rule, request.method)
+        access = runtime.policy.access(rule, req.method)
 
         if access in OPEN or access is Access.AUTOMATIC_OPTIONS:
             return None
@@ -550,8 +620,46 @@ def _make_guard(state: _AppState) -> t.Callable[[], Response | None]:
     return guard
 
 
-def _authenticate(runtime: _Runtime) -> tuple[dict[str, t.Any], Entity, object]:
-    token = read_token(request)
+def _published_key_set(
+    app: Flask, keys: KeyRing
+) -> tuple[jwks.PublishedKeySet | None, tuple[RouteEntry, ...]]:
+    """The JWK Set to serve, and the whitelist entry that makes it public."""
+    path = jwks.endpoint_path(app.config)
+
+    if path is None:
+        return None, ()
+
+    if jwks.ENDPOINT not in app.view_functions:
+        raise errors.ConfigurationError(
+            "JWT_ROUTER_JWKS_PATH was set after init_app; the endpoint is added by"
+            " init_app, so set JWT_ROUTER_JWKS_PATH before calling it."
+        )
+
+    published = jwks.PublishedKeySet(keys, jwks.max_age(app.config))
+
+    if not app.config.get("JWT_ROUTER_JWKS_PUBLIC", True):
+        return published, ()
+
+    return published, (RouteEntry("GET", path, "JWT_ROUTER_JWKS_PATH"),)
+
+
+def _jwks_view(state: _AppState) -> t.Callable[[], Response]:
+    def jwks_view() -> Response:
+        published = state.ready().published
+
+        if published is None:  # JWT_ROUTER_JWKS_PATH removed after init_app
+            abort(404)
+
+        return published.response()
+
+    return jwks_view
+
+
+def _authenticate(
+    runtime: _Runtime, cookie_allowed: bool = True
+) -> tuple[dict[str, t.Any], Entity, object]:
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    token = runtime.reader.token(req, cookie_allowed)
 
     if token is None:
         raise errors.TokenMissing()
@@ -607,25 +715,34 @@ def _request_claims(runtime: _Runtime) -> dict[str, t.Any]:
 
     if claims is None:
         # A public route: nothing was verified yet, so verify it all here.
-        if read_token(request) is None:
-            raise errors.UsageError(
+        # Ignored routes never read a token cookie.
+        rule = request.url_rule
+        cookie_allowed = (
+            rule is None
+            or runtime.policy.access(rule, request.method) is not Access.IGNORED
+        )
+
+        if runtime.reader.token(request, cookie_allowed) is None:
+            raise errors.TokenRequired(
                 "update_token() needs a request that carried a token; use"
                 " create_token(entity_id=..., table_name=...) to issue a first one."
             )
 
-        claims = _authenticate(runtime)[0]
+        claims = _authenticate(runtime, cookie_allowed)[0]
 
     return t.cast("dict[str, t.Any]", claims)
 
 
-def _required_token(caller: str) -> str:
+def _required_token(runtime: _Runtime, caller: str, refresh: bool = False) -> str:
     if not has_request_context():
         raise errors.UsageError(
             f"{caller} reads the token of the current request; call it inside a"
             " request or pass the token."
         )
 
-    token = read_token(request)
+    # A refresh token in a cookie lives in the refresh cookie, not the access one.
+    reader = runtime.reader
+    token = reader.refresh_token(request) if refresh else reader.token(request)
 
     if token is None:
         raise errors.TokenMissing()
@@ -641,7 +758,7 @@ def _claims_of(
     The claims are ``None`` for an expired token, which needs no revoking.
     """
     if token is None:
-        token = _required_token(caller)
+        token = _required_token(runtime, caller)
         verified = g.get(CLAIMS_ATTR)
 
         if verified is not None:
