@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import typing as t
 import uuid
 
@@ -66,6 +67,13 @@ class CallableEntity:
             raise ConfigurationError(
                 f"CallableEntity({table_name!r}, load) needs a function from an id"
                 f" to the entity, got {load!r}."
+            )
+
+        if _is_async(load):
+            # Its coroutine would be taken for an entity found, whatever the id.
+            raise ConfigurationError(
+                f"CallableEntity({table_name!r}, load): load is an async function;"
+                " entities are loaded synchronously, so give a plain function."
             )
 
         if id_type is not None and id_type not in _ID_TYPES:
@@ -142,6 +150,11 @@ class CallableBackend(EntityBackend):
             return model.load(entity_id)  # type: ignore[no-any-return]
         except LookupError:
             return None
+
+
+def _is_async(func: object) -> bool:
+    call = getattr(func, "__call__", None)  # an object with an async __call__
+    return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(call)
 
 
 def _to_scalar(value: object) -> object:

@@ -55,6 +55,18 @@ class TestDeclaring:
         with pytest.raises(ConfigurationError, match=message):
             CallableEntity(*args, **kwargs)
 
+    def test_async_loader_is_refused(self) -> None:
+        async def load(entity_id: int) -> object:
+            return None
+
+        class Loader:
+            async def __call__(self, entity_id: int) -> object:
+                return None
+
+        for loader in [load, Loader()]:
+            with pytest.raises(ConfigurationError, match="async function"):
+                CallableEntity("clients", loader)
+
     def test_decorated_function_stays_callable(self) -> None:
         @entity_loader("clients", id_type=int)
         def client(client_id: int) -> str:
