@@ -153,7 +153,8 @@ class CallableBackend(EntityBackend):
 
 
 def _is_async(func: object) -> bool:
-    call = getattr(func, "__call__", None)  # an object with an async __call__
+    # An object whose __call__ is async; callable() cannot tell that.
+    call = getattr(func, "__call__", None)  # noqa: B004
     return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(call)
 
 
