@@ -7,9 +7,6 @@ import typing as t
 from flask import Response, current_app, json
 from werkzeug.exceptions import HTTPException
 
-if t.TYPE_CHECKING:
-    from werkzeug.sansio.response import Response as SansIOResponse
-
 #: Signature of a function that turns an :class:`AuthError` into a response.
 ErrorHandler = t.Callable[["AuthError"], Response]
 
@@ -67,8 +64,9 @@ class AuthError(JwtRouterError, HTTPException):
         self,
         environ: t.Any = None,
         scope: t.Any = None,
-    ) -> SansIOResponse:
-        return current_app.extensions["flask_jwt_router"].respond(self)
+    ) -> Response:
+        state = current_app.extensions["flask_jwt_router"]
+        return t.cast(Response, state.respond(self))
 
 
 class TokenMissing(AuthError):

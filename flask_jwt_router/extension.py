@@ -585,7 +585,7 @@ def _answer_refusals_first(app: Flask) -> None:
 def _make_guard(state: _AppState) -> t.Callable[[], Response | None]:
     def guard() -> Response | None:
         runtime = state.ready()
-        namespace = g._get_current_object().__dict__  # type: ignore[attr-defined]
+        namespace = g._get_current_object().__dict__
 
         # An app context kept open across requests (common in tests) must not
         # carry one request's entity into the next.

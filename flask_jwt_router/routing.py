@@ -160,7 +160,7 @@ class RoutePolicy:
 
     def _apply(self, rule: Rule, methods: dict[str, Access]) -> None:
         shape = _shape(rule.rule, typed=True)
-        allowed = rule.methods or frozenset()
+        allowed: t.AbstractSet[str] = rule.methods or frozenset()
 
         for access, index in (
             (Access.PUBLIC, self._public),
