@@ -8,6 +8,7 @@ import functools
 import hashlib
 import hmac
 import json
+import tempfile
 import time
 import typing as t
 
@@ -22,7 +23,6 @@ from sqlalchemy.orm import (
     scoped_session,
     sessionmaker,
 )
-from sqlalchemy.pool import StaticPool
 
 from flask_jwt_router import JwtRoutes
 
@@ -52,13 +52,13 @@ class SecurityApp:
     that ran."""
 
     def __init__(self, config: dict[str, t.Any], init: bool = True) -> None:
-        engine = create_engine(
-            "sqlite://",
-            poolclass=StaticPool,
-            connect_args={"check_same_thread": False},
-        )
-        Base.metadata.create_all(engine)
-        self.session = scoped_session(sessionmaker(engine))
+        # A database file, so that each thread has a connection of its own:
+        # one in-memory connection shared by threads (StaticPool) is not safe
+        # for concurrent use, and Python 3.12+ makes that fail visibly.
+        self._directory = tempfile.TemporaryDirectory(prefix="jwt-router-security-")
+        self.engine = create_engine(f"sqlite:///{self._directory.name}/users.sqlite")
+        Base.metadata.create_all(self.engine)
+        self.session = scoped_session(sessionmaker(self.engine))
         self.session.add_all(
             User(id=i, name=user_name(i)) for i in range(1, USER_COUNT + 1)
         )
@@ -69,12 +69,25 @@ class SecurityApp:
         self.app.config.update(config)
         self.ran: list[str] = []
         self.jwt_routes = JwtRoutes(session=self.session)
+        # The app owns the scoped_session and ends it after each request.
+        self.app.teardown_appcontext(lambda exc: self.session.remove())
         self._routes()
 
         if init:
-            self.init()
+            try:
+                self.init()
+            except BaseException:
+                # A refused configuration: no app to hand back, nothing left open.
+                self.close()
+                raise
 
         self.client = self.app.test_client()
+
+    def close(self) -> None:
+        """Close the session and every connection, and delete the database."""
+        self.session.remove()
+        self.engine.dispose()
+        self._directory.cleanup()
 
     def init(self) -> None:
         self.jwt_routes.init_app(self.app, entity_models=[User])
@@ -105,14 +118,20 @@ class SecurityApp:
 
 
 @pytest.fixture
-def make_app() -> t.Callable[..., SecurityApp]:
+def make_app() -> t.Iterator[t.Callable[..., SecurityApp]]:
+    made: list[SecurityApp] = []
+
     def make(init: bool = True, **config: t.Any) -> SecurityApp:
         if "SECRET_KEY" not in config:
             config["SECRET_KEY"] = SECRET
 
-        return SecurityApp(config, init=init)
+        made.append(SecurityApp(config, init=init))
+        return made[-1]
 
-    return make
+    yield make
+
+    for app in made:
+        app.close()
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from __future__ import annotations
 import typing as t
 import urllib.parse
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -14,16 +15,27 @@ from .conftest import SECRET, SecurityApp, claims, hs_token
 #: Bounded: the whole module runs in a few seconds.
 EXAMPLES = 300
 
-APP = SecurityApp({"SECRET_KEY": SECRET, "WHITE_LIST_ROUTES": [("GET", "/public")]})
-VALID = {user_id: APP.token(user_id) for user_id in (1, 2, 3)}
+USER_IDS = (1, 2, 3)
+#: A valid token of each of USER_IDS, made by ``app`` before the first test.
+VALID: dict[int, str] = {}
 
 
-@APP.app.route("/items/<int:item_id>", methods=["GET", "POST", "DELETE"])
-def item(item_id: int) -> dict[str, t.Any]:
-    from flask import g
+@pytest.fixture(scope="module")
+def app() -> t.Iterator[SecurityApp]:
+    """The one app every example of this module is sent to, closed at its end."""
+    app = SecurityApp({"SECRET_KEY": SECRET, "WHITE_LIST_ROUTES": [("GET", "/public")]})
 
-    APP.ran.append("items")
-    return {"item": item_id, "user": g.users.id}
+    @app.app.route("/items/<int:item_id>", methods=["GET", "POST", "DELETE"])
+    def item(item_id: int) -> dict[str, t.Any]:
+        from flask import g
+
+        app.ran.append("items")
+        return {"item": item_id, "user": g.users.id}
+
+    VALID.update((user_id, app.token(user_id)) for user_id in USER_IDS)
+    yield app
+    VALID.clear()
+    app.close()
 
 
 PROTECTED_PATHS = ["/me", "/items/1", "/items/999999999999999999999"]
@@ -43,7 +55,7 @@ def tokens(draw: st.DrawFn) -> str:
     kind = draw(
         st.sampled_from(["random", "mutated", "forged", "valid", "valid", "claims"])
     )
-    valid = VALID[draw(st.sampled_from(list(VALID)))]
+    valid = VALID[draw(st.sampled_from(USER_IDS))]
 
     if kind == "random":
         return draw(st.one_of(token_text, latin1))
@@ -145,6 +157,7 @@ def signed_validly(token: str) -> bool:
     scheme=st.sampled_from(["Bearer", "bearer", "BEARER", "Basic", "Token", ""]),
 )
 def test_random_requests_never_5xx_and_never_run_a_protected_view(
+    app: SecurityApp,
     path: str,
     method: str,
     token: str | None,
@@ -166,12 +179,12 @@ def test_random_requests_never_5xx_and_never_run_a_protected_view(
         if placement == "scheme":
             headers["Authorization"] = f"{scheme} {token}"
 
-    ran_before = len(APP.ran)
-    response = APP.client.open(path, method=method, headers=headers, query_string=query)
+    ran_before = len(app.ran)
+    response = app.client.open(path, method=method, headers=headers, query_string=query)
 
     assert response.status_code < 500, response.get_data(as_text=True)
 
-    if len(APP.ran) > ran_before:
+    if len(app.ran) > ran_before:
         # A protected view ran: the request must have carried a valid token,
         # and the view saw that token's own entity.
         assert token is not None and signed_validly(token)
@@ -190,7 +203,7 @@ def test_random_requests_never_5xx_and_never_run_a_protected_view(
 
 @settings(max_examples=100, deadline=None, database=None)
 @given(
-    user_id=st.sampled_from(list(VALID)),
+    user_id=st.sampled_from(USER_IDS),
     path=st.sampled_from(["/me", "/items/7"]),
     placement=st.sampled_from(["bearer", "query", "both"]),
     scheme=st.sampled_from(["Bearer", "bearer", "BEARER", "bEaReR"]),
@@ -202,6 +215,7 @@ def test_random_requests_never_5xx_and_never_run_a_protected_view(
     ),
 )
 def test_valid_tokens_always_reach_their_own_entity(
+    app: SecurityApp,
     user_id: int,
     path: str,
     placement: str,
@@ -219,9 +233,9 @@ def test_valid_tokens_always_reach_their_own_entity(
     if placement in ("query", "both"):
         query = {**query, "auth": token}
 
-    ran_before = len(APP.ran)
-    response = APP.client.get(path, headers=headers, query_string=query)
+    ran_before = len(app.ran)
+    response = app.client.get(path, headers=headers, query_string=query)
 
     assert response.status_code == 200, response.get_data(as_text=True)
-    assert len(APP.ran) == ran_before + 1
+    assert len(app.ran) == ran_before + 1
     assert response.json.get("id", response.json.get("user")) == user_id

@@ -18,7 +18,14 @@ HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
 from redis_servers import PersistentRedis, start_server  # noqa: E402
-from sessions_app import create_app  # noqa: E402
+from sessions_app import close_databases, create_app  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_app_databases() -> t.Iterator[None]:
+    """Every app a test makes with ``create_app`` has its database closed after."""
+    yield
+    close_databases()
 
 
 @pytest.fixture

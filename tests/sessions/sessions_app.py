@@ -7,17 +7,20 @@ prints the port on its first line of output.
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import tempfile
 import typing as t
 
 from flask import Flask, g, jsonify, request
-from sqlalchemy import Integer, String, create_engine
+from sqlalchemy import Engine, Integer, String, create_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
-from sqlalchemy.pool import StaticPool
 
 from flask_jwt_router import JwtRoutes
 
 USER_IDS = range(1, 6)
+#: The databases of the apps made so far; ``close_databases`` removes them.
+DATABASES: list[tuple[Engine, tempfile.TemporaryDirectory[str]]] = []
 
 
 class Base(DeclarativeBase):
@@ -32,9 +35,11 @@ class User(Base):
 
 
 def create_app(store: object = "memory", **config: t.Any) -> Flask:
-    engine = create_engine(
-        "sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool
-    )
+    # A database file, so that each thread has a connection of its own: one
+    # in-memory connection shared by threads is not safe for concurrent use.
+    directory = tempfile.TemporaryDirectory(prefix="jwt-router-sessions-")
+    engine = create_engine(f"sqlite:///{directory.name}/users.sqlite")
+    DATABASES.append((engine, directory))
     Base.metadata.create_all(engine)
     factory = sessionmaker(engine)
 
@@ -119,6 +124,14 @@ def create_app(store: object = "memory", **config: t.Any) -> Flask:
     return app
 
 
+def close_databases() -> None:
+    """Close and delete the database of every app made so far."""
+    while DATABASES:
+        engine, directory = DATABASES.pop()
+        engine.dispose()
+        directory.cleanup()
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
@@ -126,11 +139,17 @@ def bearer(token: str) -> dict[str, str]:
 def main() -> None:
     from werkzeug.serving import make_server
 
+    # Stopped with SIGTERM: leave through ``finally`` to delete the database.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     store, prefix = sys.argv[1:3]
-    app = create_app(store, JWT_ROUTER_REVOCATION_PREFIX=prefix)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    print(server.server_port, flush=True)
-    server.serve_forever()
+
+    try:
+        app = create_app(store, JWT_ROUTER_REVOCATION_PREFIX=prefix)
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        print(server.server_port, flush=True)
+        server.serve_forever()
+    finally:
+        close_databases()
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import typing as t
 from pathlib import Path
 
 import pytest
+import sqlalchemy
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "sessions" / "app.py"
 
@@ -24,15 +25,32 @@ def module() -> t.Any:
 
 
 @pytest.fixture(params=["memory", "redis"])
-def client(request: pytest.FixtureRequest, module: t.Any, prefix: str) -> t.Any:
+def client(
+    request: pytest.FixtureRequest,
+    module: t.Any,
+    prefix: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> t.Iterator[t.Any]:
+    # The example keeps its in-memory database for the life of its process;
+    # here each test's engine is kept to be closed when the test ends.
+    engines: list[t.Any] = []
+
+    def create_engine(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        engines.append(sqlalchemy.create_engine(*args, **kwargs))
+        return engines[-1]
+
+    monkeypatch.setattr(module, "create_engine", create_engine)
 
     if request.param == "memory":
-        return module.create_app("memory").test_client()
+        app = module.create_app("memory")
+    else:
+        app = module.create_app(request.getfixturevalue("redis_url"))
+        app.config["JWT_ROUTER_REVOCATION_PREFIX"] = prefix
 
-    url = request.getfixturevalue("redis_url")
-    app = module.create_app(url)
-    app.config["JWT_ROUTER_REVOCATION_PREFIX"] = prefix
-    return app.test_client()
+    yield app.test_client()
+
+    for engine in engines:
+        engine.dispose()
 
 
 def bearer(token: str) -> dict[str, str]:
