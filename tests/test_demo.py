@@ -29,7 +29,7 @@ SECRET = "test-secret-" + "x" * 40
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Flask:
+def app(tmp_path: Path) -> t.Iterator[Flask]:
     app = create_app(
         {
             "TESTING": True,
@@ -37,9 +37,15 @@ def app(tmp_path: Path) -> Flask:
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'school.sqlite'}",
         }
     )
-    result = app.test_cli_runner().invoke(args=["seed"])
-    assert result.exit_code == 0, result.output
-    return app
+
+    try:
+        result = app.test_cli_runner().invoke(args=["seed"])
+        assert result.exit_code == 0, result.output
+        yield app
+    finally:
+        # Flask-SQLAlchemy keeps the engine's connections until it is disposed.
+        with app.app_context():
+            db.engine.dispose()
 
 
 @pytest.fixture

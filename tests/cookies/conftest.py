@@ -55,15 +55,25 @@ def example() -> types.ModuleType:
 @pytest.fixture()
 def make_example(
     example: types.ModuleType, tmp_path: pathlib.Path
-) -> t.Callable[..., t.Any]:
+) -> t.Iterator[t.Callable[..., t.Any]]:
     """Build the example app on a fresh SQLite file, seeded with its user."""
+
+    made: list[t.Any] = []
 
     def make(**config: t.Any) -> t.Any:
         app = example.create_app(f"sqlite:///{tmp_path / 'demo.sqlite'}", **config)
+        made.append(app)
         example.seed(app)
         return app
 
-    return make
+    yield make
+
+    for app in made:
+        # The example keeps its engine's connections for the life of the app.
+        session = app.extensions["demo_session"]
+        engine = session.get_bind()
+        session.remove()
+        engine.dispose()
 
 
 class Base(DeclarativeBase):
@@ -221,7 +231,7 @@ DEMO = pathlib.Path(__file__).resolve().parents[2] / "examples" / "demo"
 
 
 @pytest.fixture()
-def school_app(tmp_path: pathlib.Path) -> Flask:
+def school_app(tmp_path: pathlib.Path) -> t.Iterator[Flask]:
     """The school demo of ``examples/demo`` on a fresh, seeded SQLite file."""
     pytest.importorskip("flask_sqlalchemy")
 
@@ -229,6 +239,7 @@ def school_app(tmp_path: pathlib.Path) -> Flask:
         sys.path.insert(0, str(DEMO))
 
     from school import create_app
+    from school.extensions import db
 
     app = create_app(
         {
@@ -236,6 +247,12 @@ def school_app(tmp_path: pathlib.Path) -> Flask:
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'school.sqlite'}",
         }
     )
-    result = app.test_cli_runner().invoke(args=["seed"])
-    assert result.exit_code == 0, result.output
-    return app
+
+    try:
+        result = app.test_cli_runner().invoke(args=["seed"])
+        assert result.exit_code == 0, result.output
+        yield app
+    finally:
+        # Flask-SQLAlchemy keeps the engine's connections until it is disposed.
+        with app.app_context():
+            db.engine.dispose()
