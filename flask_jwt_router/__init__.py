@@ -8,11 +8,13 @@ from .backends.base import (
     InvalidEntityId,
     PrimaryKey,
 )
+from .decorators import entity_scope, ignored, optional, public
 from .errors import (
     AuthError,
     BadSignature,
     ConfigurationError,
     EntityStoreUnavailable,
+    InsufficientScope,
     InvalidRequest,
     JwtRouterError,
     TokenExpired,
@@ -23,6 +25,7 @@ from .errors import (
     UsageError,
 )
 from .extension import JwtRoutes
+from .identity import Identity, current_identity
 
 __all__ = [
     "AuthError",
@@ -31,6 +34,8 @@ __all__ = [
     "EntityBackend",
     "EntityStoreError",
     "EntityStoreUnavailable",
+    "Identity",
+    "InsufficientScope",
     "InvalidEntityId",
     "InvalidRequest",
     "JwtRouterError",
@@ -42,4 +47,9 @@ __all__ = [
     "TokenMissing",
     "UnknownEntity",
     "UsageError",
+    "current_identity",
+    "entity_scope",
+    "ignored",
+    "optional",
+    "public",
 ]

@@ -7,9 +7,6 @@ import typing as t
 from flask import Response, current_app, json
 from werkzeug.exceptions import HTTPException
 
-if t.TYPE_CHECKING:
-    from werkzeug.sansio.response import Response as SansIOResponse
-
 #: Signature of a function that turns an :class:`AuthError` into a response.
 ErrorHandler = t.Callable[["AuthError"], Response]
 
@@ -65,8 +62,9 @@ class AuthError(JwtRouterError, HTTPException):
         self,
         environ: t.Any = None,
         scope: t.Any = None,
-    ) -> SansIOResponse:
-        return current_app.extensions["flask_jwt_router"].respond(self)
+    ) -> Response:
+        state = current_app.extensions["flask_jwt_router"]
+        return t.cast(Response, state.respond(self))
 
 
 class TokenMissing(AuthError):
@@ -98,6 +96,31 @@ class TokenInvalid(AuthError):
 class UnknownEntity(AuthError):
     error = "unknown_entity"
     description = "The token names no existing entity."
+
+
+class InsufficientScope(AuthError):
+    """A valid token of an entity the route does not admit (RFC 6750, 3.1).
+
+    .. versionadded:: 1.0
+    """
+
+    code = 403
+    error = "insufficient_scope"
+    rfc6750_error = "insufficient_scope"
+    description = "This resource is not available to this kind of entity."
+
+    def __init__(self, message: str | None = None, scope: t.Iterable[str] = ()) -> None:
+        super().__init__(message)
+        #: The entity tables the route admits, sent as the ``scope`` attribute.
+        self.scope = tuple(sorted(scope))
+
+    def www_authenticate(self, realm: str) -> str:
+        header = super().www_authenticate(realm)
+
+        if self.scope:
+            header += f', scope="{_quote_safe(" ".join(self.scope))}"'
+
+        return header
 
 
 class InvalidRequest(AuthError):

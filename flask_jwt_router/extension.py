@@ -12,9 +12,9 @@ from flask import Flask, Response, current_app, g, has_request_context, request
 from . import errors
 from .backends.base import EntityBackend, EntityStoreError, InvalidEntityId
 from .entities import Entity, EntityRegistry, default_backends
-from .routing import OPEN, Access, RoutePolicy, warn_unmatched
+from .routing import OPEN, OPTIONAL, Access, RoutePolicy, warn_unmatched
 from .settings import Settings, build_settings, check_secret_key
-from .tokens import TokenCodec, new_claims
+from .tokens import RESERVED_CLAIMS, TokenCodec, check_custom_claims, new_claims
 from .transport import read_token
 
 EXTENSION_KEY = "flask_jwt_router"
@@ -69,7 +69,12 @@ class _AppState:
             for entity in registry:
                 entity.backend.check_model(entity.model)
 
-        policy = RoutePolicy(self.app, settings.white_list, settings.ignored)
+        policy = RoutePolicy(
+            self.app,
+            settings.white_list,
+            settings.ignored,
+            entity_tables=registry.table_names,
+        )
         warn_unmatched(policy)
 
         return _Runtime(
@@ -164,6 +169,9 @@ class JwtRoutes:
         for backend in self._backends:
             backend.init_app(app)
 
+        from .cli import jwt_router_cli
+
+        app.cli.add_command(jwt_router_cli)
         state = _AppState(self, app, models)
         app.extensions[EXTENSION_KEY] = state
         app.before_request_funcs.setdefault(None, []).insert(0, _make_guard(state))
@@ -171,11 +179,23 @@ class JwtRoutes:
     # -- tokens ------------------------------------------------------------
 
     def create_token(
-        self, entity_id: object = None, table_name: str | None = None
+        self,
+        entity_id: object = None,
+        table_name: str | None = None,
+        *,
+        claims: t.Mapping[str, t.Any] | None = None,
     ) -> str:
         """Return a signed token naming the row ``entity_id`` of ``table_name``.
 
         Works in any app context of an app this extension protects.
+
+        :param claims: custom claims to carry in the token, read back in the
+            view with :func:`~flask_jwt_router.current_identity`. Their names
+            may not be the library's own (``tokens.RESERVED_CLAIMS``) or the
+            entity's id claim, and their values must be JSON.
+
+        .. versionchanged:: 1.0
+            Added ``claims``.
         """
         if entity_id is None:
             raise errors.UsageError(
@@ -191,19 +211,20 @@ class JwtRoutes:
 
         runtime = _state().ready()
         entity = runtime.registry.require(table_name)
-        return self._sign(runtime, entity, entity_id)
+        return self._sign(runtime, entity, entity_id, claims)
 
     def update_token(self, entity_id: object = None) -> str:
         """Return a fresh token for the entity of the current request's token.
 
         On a public route the request's token is verified here; a bad one gets
-        the client the same 401 as on a protected route.
+        the client the same 401 as on a protected route. Custom claims of the
+        request's token are carried over to the new one.
 
         :raises UsageError: when the request carried no token, or
             ``entity_id`` is not the id in that token.
         """
         runtime = _state().ready()
-        entity, token_id = _request_identity(runtime)
+        claims, entity, token_id = _request_identity(runtime)
 
         if entity_id is not None and _convert(entity, entity_id) != token_id:
             raise errors.UsageError(
@@ -212,7 +233,12 @@ class JwtRoutes:
                 " another entity."
             )
 
-        return self._sign(runtime, entity, token_id)
+        carried = {
+            name: value
+            for name, value in claims.items()
+            if name not in RESERVED_CLAIMS and name not in entity.id_claims
+        }
+        return self._sign(runtime, entity, token_id, carried)
 
     def encode_token(self, entity_id: object) -> str:
         """Same as :meth:`update_token`, with the id as a positional argument."""
@@ -244,7 +270,16 @@ class JwtRoutes:
         self._error_handler = handler
         return handler
 
-    def _sign(self, runtime: _Runtime, entity: Entity, entity_id: object) -> str:
+    def _sign(
+        self,
+        runtime: _Runtime,
+        entity: Entity,
+        entity_id: object,
+        extra: t.Mapping[str, t.Any] | None = None,
+        lifetime: timedelta | None = None,
+    ) -> str:
+        custom = check_custom_claims(extra, entity.id_claims) if extra else {}
+
         try:
             key_value = entity.convert(entity_id)
         except InvalidEntityId as exc:
@@ -253,11 +288,11 @@ class JwtRoutes:
                 f" {entity.table_name!r}: {exc}."
             ) from None
 
-        expires = self._expires or runtime.settings.expires
+        expires = lifetime or self._expires or runtime.settings.expires
         claims = new_claims(
             entity.table_name, entity.key.name, key_value, expires.total_seconds()
         )
-        return runtime.codec.encode(claims)
+        return runtime.codec.encode({**custom, **claims})
 
 
 def _state() -> _AppState:
@@ -280,7 +315,7 @@ def _state() -> _AppState:
 def _make_guard(state: _AppState) -> t.Callable[[], Response | None]:
     def guard() -> Response | None:
         runtime = state.ready()
-        namespace = g._get_current_object().__dict__  # type: ignore[attr-defined]
+        namespace = t.cast(t.Any, g)._get_current_object().__dict__
 
         # An app context kept open across requests (common in tests) must not
         # carry one request's entity into the next.
@@ -292,7 +327,8 @@ def _make_guard(state: _AppState) -> t.Callable[[], Response | None]:
         if rule is None:  # no rule matched: Flask answers 404 or 405
             return None
 
-        access = runtime.policy.access(rule, request.method)
+        decision = runtime.policy.decision(rule, request.method)
+        access = decision.access
 
         if access in OPEN or access is Access.AUTOMATIC_OPTIONS:
             return None
@@ -301,8 +337,11 @@ def _make_guard(state: _AppState) -> t.Callable[[], Response | None]:
             return None
 
         try:
-            claims, entity, loaded = _authenticate(runtime)
+            claims, entity, loaded = _authenticate(runtime, decision.entities)
         except errors.AuthError as error:
+            if access in OPTIONAL and _anonymous(access, error):
+                return None
+
             return state.respond(error)
 
         namespace[CLAIMS_ATTR] = claims
@@ -312,7 +351,9 @@ def _make_guard(state: _AppState) -> t.Callable[[], Response | None]:
     return guard
 
 
-def _authenticate(runtime: _Runtime) -> tuple[dict[str, t.Any], Entity, object]:
+def _authenticate(
+    runtime: _Runtime, entities: t.AbstractSet[str] | None = None
+) -> tuple[dict[str, t.Any], Entity, object]:
     token = read_token(request)
 
     if token is None:
@@ -320,6 +361,9 @@ def _authenticate(runtime: _Runtime) -> tuple[dict[str, t.Any], Entity, object]:
 
     claims = runtime.codec.decode(token)
     entity, entity_id = _identity(runtime, claims)
+
+    if entities is not None and entity.table_name not in entities:
+        raise errors.InsufficientScope(scope=entities)
 
     try:
         loaded = entity.load(entity_id)
@@ -353,8 +397,18 @@ def _convert(entity: Entity, value: object) -> object:
         raise errors.UnknownEntity("The token's entity id is not valid.") from None
 
 
-def _request_identity(runtime: _Runtime) -> tuple[Entity, object]:
-    """The entity and id of the current request's token, verified."""
+def _anonymous(access: Access, error: errors.AuthError) -> bool:
+    """Whether a refusal on an optional route lets the view run anonymously."""
+    if isinstance(error, errors.EntityStoreUnavailable):
+        return False
+
+    return access is Access.OPTIONAL_LENIENT or isinstance(error, errors.TokenMissing)
+
+
+def _request_identity(
+    runtime: _Runtime,
+) -> tuple[dict[str, t.Any], Entity, object]:
+    """The claims, entity and id of the current request's token, verified."""
     if not has_request_context():
         raise errors.UsageError(
             "update_token() only works inside a request that carried a token;"
@@ -373,7 +427,7 @@ def _request_identity(runtime: _Runtime) -> tuple[Entity, object]:
 
         claims = _authenticate(runtime)[0]
 
-    return _identity(runtime, claims)
+    return (claims, *_identity(runtime, claims))
 
 
 def _is_preflight() -> bool:

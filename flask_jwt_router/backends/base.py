@@ -80,6 +80,15 @@ class EntityBackend(abc.ABC):
         :raises EntityStoreError: when the store fails.
         """
 
+    def instance_id(self, model: t.Any, instance: object) -> object:
+        """The primary key value of ``instance``, a loaded entity of ``model``.
+
+        Used by :mod:`flask_jwt_router.testing` to mint tokens for an entity.
+
+        .. versionadded:: 1.0
+        """
+        return getattr(instance, self.primary_key(model).name)
+
     def init_app(self, app: Flask) -> None:  # noqa: B027 - optional hook
         """Prepare for ``app``; called once from ``JwtRoutes.init_app``."""
 

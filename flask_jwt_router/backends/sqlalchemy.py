@@ -48,7 +48,7 @@ class SQLAlchemyBackend(EntityBackend):
         return isinstance(inspect(model, raiseerr=False), Mapper)
 
     def table_name(self, model: t.Any) -> str:
-        return str(_mapper(model).local_table.name)  # type: ignore[attr-defined]
+        return str(_mapper(model).local_table.name)
 
     def primary_key(self, model: t.Any) -> PrimaryKey:
         columns = _mapper(model).primary_key
@@ -73,6 +73,10 @@ class SQLAlchemyBackend(EntityBackend):
             ) from None
 
         return PrimaryKey(column.name, python_type)
+
+    def instance_id(self, model: t.Any, instance: object) -> object:
+        # The attribute may be named differently from the column.
+        return _mapper(model).primary_key_from_instance(instance)[0]
 
     def init_app(self, app: Flask) -> None:
         if self._factory:
