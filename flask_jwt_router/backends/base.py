@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import inspect
 import typing as t
 import uuid
 
@@ -161,3 +162,63 @@ def to_uuid(value: object) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError:
         raise InvalidEntityId("not a UUID id") from None
+
+
+def is_async_callable(func: object) -> bool:
+    """Whether calling ``func`` returns a coroutine (``async def``, also as a
+    ``functools.partial`` or an object with an ``async def __call__``).
+
+    .. versionadded:: 1.0
+    """
+    if inspect.iscoroutinefunction(func):
+        return True
+
+    # An object whose __call__ method is ``async def``.
+    return callable(func) and inspect.iscoroutinefunction(func.__call__)
+
+
+def require_async_support(what: str) -> None:
+    """Fail at startup when an async loader cannot be run.
+
+    :param what: names the loader in the message.
+    :raises ConfigurationError: when asgiref is not installed.
+
+    .. versionadded:: 1.0
+    """
+    try:
+        import asgiref.sync  # noqa: F401
+    except ImportError:
+        from ..errors import ConfigurationError
+
+        raise ConfigurationError(
+            f"{what} is an async function; running it needs asgiref. Install"
+            " it with: pip install 'flask-jwt-router[async]'."
+        ) from None
+
+
+def call_maybe_async(func: t.Callable[..., t.Any], *args: t.Any) -> t.Any:
+    """Call ``func`` from synchronous code, awaiting its result if needed.
+
+    Loaders run in Flask's synchronous request handling (also for async
+    views), so an async loader runs to completion here through asgiref, in
+    the same way Flask runs async views.
+
+    .. versionadded:: 1.0
+    """
+    if is_async_callable(func):
+        from asgiref.sync import async_to_sync
+
+        return async_to_sync(func)(*args)
+
+    result = func(*args)
+
+    if inspect.isawaitable(result):
+        from asgiref.sync import async_to_sync
+
+        return async_to_sync(_wait)(result)
+
+    return result
+
+
+async def _wait(awaitable: t.Awaitable[t.Any]) -> t.Any:
+    return await awaitable
