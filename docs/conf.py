@@ -6,7 +6,7 @@ import importlib.metadata
 
 project = "flask-jwt-router"
 author = "flask-jwt-router contributors"
-copyright = "flask-jwt-router contributors"  # noqa: A001 - Sphinx's name
+copyright = "flask-jwt-router contributors"
 release = importlib.metadata.version("flask-jwt-router")
 version = ".".join(release.split(".")[:2])
 
