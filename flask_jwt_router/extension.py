@@ -12,7 +12,7 @@ from flask import Flask, Response, current_app, g, has_request_context, request
 from . import errors
 from .backends.base import EntityBackend, EntityStoreError, InvalidEntityId
 from .entities import Entity, EntityRegistry, default_backends
-from .routing import OPEN, OPTIONAL, Access, RoutePolicy, warn_unmatched
+from .routing import OPEN, OPTIONAL_TOKEN, Access, RoutePolicy, warn_unmatched
 from .settings import Settings, build_settings, check_secret_key
 from .tokens import RESERVED_CLAIMS, TokenCodec, check_custom_claims, new_claims
 from .transport import read_token
@@ -339,7 +339,7 @@ def _make_guard(state: _AppState) -> t.Callable[[], Response | None]:
         try:
             claims, entity, loaded = _authenticate(runtime, decision.entities)
         except errors.AuthError as error:
-            if access in OPTIONAL and _anonymous(access, error):
+            if access in OPTIONAL_TOKEN and _anonymous(access, error):
                 return None
 
             return state.respond(error)

@@ -52,7 +52,7 @@ class Access(enum.Enum):
 OPEN = frozenset({Access.PUBLIC, Access.IGNORED, Access.STATIC})
 
 #: Decisions that run the view anonymously when no token comes.
-OPTIONAL = frozenset({Access.OPTIONAL, Access.OPTIONAL_LENIENT})
+OPTIONAL_TOKEN = frozenset({Access.OPTIONAL, Access.OPTIONAL_LENIENT})
 
 #: Where decorators leave their marks on a view function, view class or
 #: blueprint; read when the rules are compiled.
