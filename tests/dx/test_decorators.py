@@ -509,3 +509,41 @@ def test_decisions_name_what_decided_them(make_app: t.Callable[..., Flask]) -> N
     assert policy_of(app, "/users/<int:uid>", "HEAD")["policy"] == "public"
     assert policy_of(app, "/me") | {"decided_by": ["default"]} == policy_of(app, "/me")
     assert policy_of(app, "/me", "OPTIONS")["policy"] == "automatic_options"
+
+
+def test_flask_restful_resources(app: Flask) -> None:
+    restful = pytest.importorskip("flask_restful")
+
+    @public
+    class Health(restful.Resource):  # type: ignore[misc, name-defined]
+        def get(self) -> dict[str, str]:
+            return {"status": "up"}
+
+    class Secret(restful.Resource):  # type: ignore[misc, name-defined]
+        def get(self) -> dict[str, str]:
+            return {"secret": "x"}
+
+    api = restful.Api(app)
+    api.add_resource(Health, "/health")
+    api.add_resource(Secret, "/secret")
+    client = app.test_client()
+
+    assert client.get("/health").json == {"status": "up"}
+    assert client.get("/secret").status_code == 401
+    assert policy_of(app, "/health")["decided_by"] == ["@public on view 'health'"]
+
+
+def test_flask_restx_namespace_resource(app: Flask) -> None:
+    restx = pytest.importorskip("flask_restx")
+    api = restx.Api(app, doc=False)
+
+    @api.route("/ping")
+    @optional
+    class Ping(restx.Resource):  # type: ignore[misc, name-defined]
+        def get(self) -> dict[str, t.Any]:
+            return who()
+
+    client = app.test_client()
+
+    assert client.get("/ping").json == {"who": None}
+    assert client.get("/ping", headers={"Authorization": "Bearer x"}).status_code == 401
