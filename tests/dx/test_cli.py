@@ -184,7 +184,9 @@ def test_check_accepts_a_self_handled_options_made_public(make_app: MakeApp) -> 
 
 
 def test_check_reports_a_bad_config(make_app: MakeApp) -> None:
-    app = make_app(JWT_EXPIRE_DAYS=-1)
+    app = make_app()
+    # Set late, as app factories do: read when the runtime is built.
+    app.config["JWT_EXPIRE_DAYS"] = -1
     result = run(app, "check")
 
     assert result.exit_code == 1
