@@ -26,6 +26,13 @@ from .errors import (
 )
 from .extension import JwtRoutes
 from .identity import Identity, current_identity
+from .revocation import (
+    MemoryRevocationStore,
+    RedisRevocationStore,
+    RevocationStore,
+    RevocationStoreError,
+)
+from .sessions import RevocationUnavailable, TokenPair, TokenRevoked, WrongTokenType
 
 __all__ = [
     "AuthError",
@@ -40,13 +47,21 @@ __all__ = [
     "InvalidRequest",
     "JwtRouterError",
     "JwtRoutes",
+    "MemoryRevocationStore",
     "PrimaryKey",
+    "RedisRevocationStore",
+    "RevocationStore",
+    "RevocationStoreError",
+    "RevocationUnavailable",
     "TokenExpired",
     "TokenInvalid",
     "TokenMalformed",
     "TokenMissing",
+    "TokenPair",
+    "TokenRevoked",
     "UnknownEntity",
     "UsageError",
+    "WrongTokenType",
     "current_identity",
     "entity_scope",
     "ignored",

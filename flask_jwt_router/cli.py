@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 
 from .audit import RouteInfo, check_routes, route_map
 from .errors import JwtRouterError
+from .tokens import check_custom_claims
 
 jwt_router_cli = AppGroup(
     "jwt-router", help="Audit the routes flask-jwt-router protects; mint tokens."
@@ -85,7 +86,10 @@ def token_command(
         runtime = state.ready()
         entity = runtime.registry.require(table_name)
         lifetime = None if days is None else timedelta(days=days)
-        return state.ext._sign(runtime, entity, entity_id, extra, lifetime)
+        custom = check_custom_claims(extra, entity.id_claims)
+        return state.ext._sign(
+            runtime, entity, entity_id, None, lifetime, custom=custom
+        )
 
     click.echo(_run(mint))
 

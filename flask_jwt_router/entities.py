@@ -112,12 +112,20 @@ def _describe(
     key = backend.primary_key(model)
     id_claims = tuple(dict.fromkeys((key.name, entity_key, "sub")))
 
+    try:
+        convert = backend.id_converter(model)
+    except TypeError as exc:
+        raise ConfigurationError(
+            f"{_name(model)}.{key.name} cannot name an entity in a token ({exc});"
+            " use an integer, string or UUID primary key."
+        ) from exc
+
     return Entity(
         table_name=table_name,
         model=model,
         backend=backend,
         key=key,
-        convert=backend.id_converter(model),
+        convert=convert,
         id_claims=id_claims,
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import typing as t
+import uuid
 from datetime import timedelta
 
 from flask import Flask, Response, current_app, g, has_request_context, request
@@ -12,8 +13,19 @@ from flask import Flask, Response, current_app, g, has_request_context, request
 from . import errors
 from .backends.base import EntityBackend, EntityStoreError, InvalidEntityId
 from .entities import Entity, EntityRegistry, default_backends
+from .revocation import check_setting as check_revocation_store
 from .routing import OPEN, OPTIONAL_TOKEN, Access, RoutePolicy, warn_unmatched
-from .settings import Settings, build_settings, check_secret_key
+from .sessions import (
+    FAMILY_CLAIM,
+    REFRESH,
+    TYPE_CLAIM,
+    Sessions,
+    TokenPair,
+    add_refresh_route,
+    build_sessions,
+    refresh_route_path,
+)
+from .settings import MAX_EXPIRE_DAYS, RouteEntry, Settings, build_settings
 from .tokens import RESERVED_CLAIMS, TokenCodec, check_custom_claims, new_claims
 from .transport import read_token
 
@@ -31,6 +43,7 @@ class _Runtime:
     policy: RoutePolicy
     codec: TokenCodec
     registry: EntityRegistry
+    sessions: Sessions
     #: Names this library may set on ``g``; cleared at every request.
     g_names: tuple[str, ...]
 
@@ -48,6 +61,7 @@ class _AppState:
         self.app = app
         self.models = models
         self.runtime: _Runtime | None = None
+        self.refresh_route: RouteEntry | None = None
         self._lock = threading.Lock()
 
     def ready(self) -> _Runtime:
@@ -63,25 +77,32 @@ class _AppState:
 
     def _build(self) -> _Runtime:
         settings = build_settings(self.app.config)
-        registry = EntityRegistry(self.models, self.ext._backends, settings.entity_key)
+        models = [*self.models, *_config_models(self.app.config)]
+        registry = EntityRegistry(models, self.ext._backends, settings.entity_key)
 
         with self.app.app_context():
             for entity in registry:
                 entity.backend.check_model(entity.model)
 
+        sessions = build_sessions(self.app.config, settings.leeway.total_seconds())
+        public = settings.white_list
+
+        if self.refresh_route is not None:
+            _check_refresh_route(self.app, self.refresh_route, sessions)
+            public = (*public, self.refresh_route)
+
         policy = RoutePolicy(
-            self.app,
-            settings.white_list,
-            settings.ignored,
-            entity_tables=registry.table_names,
+            self.app, public, settings.ignored, entity_tables=registry.table_names
         )
         warn_unmatched(policy)
+        _answer_refusals_first(self.app)
 
         return _Runtime(
             settings=settings,
             policy=policy,
             codec=TokenCodec(settings),
             registry=registry,
+            sessions=sessions,
             g_names=(CLAIMS_ATTR, *registry.table_names),
         )
 
@@ -156,15 +177,14 @@ class JwtRoutes:
                 " once per app."
             )
 
-        check_secret_key(app.config)
-        models = [
-            *self._entity_models,
-            *(entity_models or ()),
-            *(app.config.get("ENTITY_MODELS") or ()),
-        ]
-        # Checks the models now; they are read again before the first request
-        # in case ENTITY_MODELS changes in between.
-        EntityRegistry(models, self._backends, "id")
+        # Checks the config and models now; both are read again before the
+        # first request, in case the app changes its config in between.
+        settings = build_settings(app.config, log=False)
+        check_revocation_store(app.config.get("JWT_ROUTER_REVOCATION_STORE"))
+        models = [*self._entity_models, *(entity_models or ())]
+        EntityRegistry(
+            [*models, *_config_models(app.config)], self._backends, settings.entity_key
+        )
 
         for backend in self._backends:
             backend.init_app(app)
@@ -173,29 +193,61 @@ class JwtRoutes:
 
         app.cli.add_command(jwt_router_cli)
         state = _AppState(self, app, models)
+        refresh_path = refresh_route_path(app.config)
+
+        if refresh_path is not None:
+            state.refresh_route = add_refresh_route(
+                app, refresh_path, self.refresh_tokens
+            )
+
         app.extensions[EXTENSION_KEY] = state
         app.before_request_funcs.setdefault(None, []).insert(0, _make_guard(state))
 
     # -- tokens ------------------------------------------------------------
+
+    @t.overload
+    def create_token(
+        self,
+        entity_id: object = None,
+        table_name: str | None = None,
+        *,
+        refresh: t.Literal[False] = False,
+        claims: t.Mapping[str, t.Any] | None = None,
+    ) -> str: ...
+
+    @t.overload
+    def create_token(
+        self,
+        entity_id: object = None,
+        table_name: str | None = None,
+        *,
+        refresh: t.Literal[True],
+        claims: t.Mapping[str, t.Any] | None = None,
+    ) -> TokenPair: ...
 
     def create_token(
         self,
         entity_id: object = None,
         table_name: str | None = None,
         *,
+        refresh: bool = False,
         claims: t.Mapping[str, t.Any] | None = None,
-    ) -> str:
+    ) -> str | TokenPair:
         """Return a signed token naming the row ``entity_id`` of ``table_name``.
 
         Works in any app context of an app this extension protects.
 
-        :param claims: custom claims to carry in the token, read back in the
-            view with :func:`~flask_jwt_router.current_identity`. Their names
-            may not be the library's own (``tokens.RESERVED_CLAIMS``) or the
-            entity's id claim, and their values must be JSON.
+        :param refresh: return a :class:`TokenPair` of an access token and a
+            refresh token that starts a new login, instead of one access
+            token. Needs a revocation store.
+        :param claims: custom claims to carry in the token (in both tokens of
+            a pair), read back in the view with
+            :func:`~flask_jwt_router.current_identity`. Their names may not be
+            the library's own (``tokens.RESERVED_CLAIMS``) or the entity's id
+            claim, and their values must be JSON.
 
         .. versionchanged:: 1.0
-            Added ``claims``.
+            Added ``refresh`` and ``claims``.
         """
         if entity_id is None:
             raise errors.UsageError(
@@ -211,7 +263,13 @@ class JwtRoutes:
 
         runtime = _state().ready()
         entity = runtime.registry.require(table_name)
-        return self._sign(runtime, entity, entity_id, claims)
+        custom = check_custom_claims(claims, entity.id_claims) if claims else None
+
+        if refresh:
+            runtime.sessions.require_store("issue refresh tokens")
+            return self._pair(runtime, entity, entity_id, uuid.uuid4().hex, custom)
+
+        return self._sign(runtime, entity, entity_id, custom=custom)
 
     def update_token(self, entity_id: object = None) -> str:
         """Return a fresh token for the entity of the current request's token.
@@ -224,7 +282,8 @@ class JwtRoutes:
             ``entity_id`` is not the id in that token.
         """
         runtime = _state().ready()
-        claims, entity, token_id = _request_identity(runtime)
+        claims = _request_claims(runtime)
+        entity, token_id = _identity(runtime, claims)
 
         if entity_id is not None and _convert(entity, entity_id) != token_id:
             raise errors.UsageError(
@@ -233,12 +292,13 @@ class JwtRoutes:
                 " another entity."
             )
 
-        carried = {
-            name: value
-            for name, value in claims.items()
-            if name not in RESERVED_CLAIMS and name not in entity.id_claims
-        }
-        return self._sign(runtime, entity, token_id, carried)
+        # A token renewed within a login stays part of it, so that ending the
+        # login (revoke_session) reaches it too.
+        family = claims.get(FAMILY_CLAIM)
+        extra = None if family is None else {FAMILY_CLAIM: family}
+        return self._sign(
+            runtime, entity, token_id, extra, custom=_custom_claims(entity, claims)
+        )
 
     def encode_token(self, entity_id: object) -> str:
         """Same as :meth:`update_token`, with the id as a positional argument."""
@@ -254,9 +314,10 @@ class JwtRoutes:
                 f"set_exp(expire_days=...) takes a number of days, got {expire_days!r}."
             )
 
-        if expire_days <= 0:
+        if not 0 < expire_days <= MAX_EXPIRE_DAYS:
             raise errors.ConfigurationError(
-                f"set_exp(expire_days=...) must be positive, got {expire_days!r}."
+                f"set_exp(expire_days=...) must be positive (at most"
+                f" {MAX_EXPIRE_DAYS}), got {expire_days!r}."
             )
 
         self._expires = timedelta(days=expire_days)
@@ -270,16 +331,150 @@ class JwtRoutes:
         self._error_handler = handler
         return handler
 
+    # -- sessions ----------------------------------------------------------
+
+    def refresh_tokens(self) -> TokenPair:
+        """Exchange the current request's refresh token for a new pair.
+
+        The refresh token is retired: presented again, it ends its whole
+        login. Call it in a public view, or let ``JWT_ROUTER_REFRESH_ROUTE``
+        add such a view.
+
+        :raises AuthError: 401 for a missing, invalid, revoked or reused
+            refresh token or an access token; 503 while a store is down.
+
+        .. versionadded:: 1.0
+        """
+        runtime = _state().ready()
+        token = _required_token("refresh_tokens()")
+        claims = runtime.codec.decode(token)
+        entity, entity_id = _identity(runtime, claims)
+
+        # Loaded before the token is retired, so that a database outage does
+        # not leave the client with a retired token and no new pair.
+        _load(entity, entity_id)
+        family = runtime.sessions.rotate(
+            token, claims, entity.table_name, entity_id, self._horizon(runtime)
+        )
+        custom = _custom_claims(entity, claims)
+        return self._pair(runtime, entity, entity_id, family, custom)
+
+    def revoke_token(self, token_or_jti: str | None = None) -> None:
+        """Revoke one token until it expires.
+
+        :param token_or_jti: a token (access or refresh) or its ``jti``; by
+            default the token of the current request. An expired token needs
+            nothing; a bare ``jti`` is kept for the longest token lifetime.
+        :raises AuthError: when the token given does not verify, or 503 when
+            the store is down.
+
+        .. versionadded:: 1.0
+        """
+        runtime = _state().ready()
+        sessions = runtime.sessions
+        horizon = self._horizon(runtime)
+
+        if token_or_jti is not None and token_or_jti.count(".") != 2:
+            if not token_or_jti.strip():
+                raise errors.UsageError(
+                    "revoke_token() was given an empty string; pass a token, a"
+                    " jti, or nothing for the current request's token."
+                )
+
+            sessions.revoke_jti(token_or_jti, horizon)
+            return
+
+        token, claims = _claims_of(runtime, token_or_jti, "revoke_token()")
+
+        if claims is not None:
+            sessions.revoke(token, claims, horizon)
+
+    def revoke_entity(self, table_name: str, entity_id: object) -> None:
+        """Revoke every token of one entity issued up to now: log out everywhere.
+
+        Tokens issued afterwards, even within the same second, are accepted.
+
+        .. versionadded:: 1.0
+        """
+        runtime = _state().ready()
+        entity = runtime.registry.require(table_name)
+
+        try:
+            key_value = entity.convert(entity_id)
+        except InvalidEntityId as exc:
+            raise errors.UsageError(
+                f"entity_id={entity_id!r} is not a valid primary key for"
+                f" {entity.table_name!r}: {exc}."
+            ) from None
+
+        runtime.sessions.revoke_entity(
+            entity.table_name, key_value, self._horizon(runtime)
+        )
+
+    def revoke_session(self, token: str | None = None) -> None:
+        """End the login a token belongs to: log out on this device.
+
+        Revokes the token and, for tokens of a pair, every access and refresh
+        token descending from the same ``create_token(..., refresh=True)``.
+
+        :param token: an access or refresh token; by default the current
+            request's.
+
+        .. versionadded:: 1.0
+        """
+        runtime = _state().ready()
+        horizon = self._horizon(runtime)
+        token, claims = _claims_of(runtime, token, "revoke_session()")
+
+        if claims is None:
+            return
+
+        family = claims.get(FAMILY_CLAIM)
+
+        if isinstance(family, str) and family:
+            runtime.sessions.revoke_family(family, horizon)
+
+        runtime.sessions.revoke(token, claims, horizon)
+
+    def _horizon(self, runtime: _Runtime) -> float:
+        """Seconds the longest-lived token issued now could still verify."""
+        access = self._expires or runtime.settings.expires
+        longest = max(access, runtime.sessions.refresh_expires)
+        return longest.total_seconds() + runtime.sessions.leeway
+
+    def _pair(
+        self,
+        runtime: _Runtime,
+        entity: Entity,
+        entity_id: object,
+        family: str,
+        custom: t.Mapping[str, t.Any] | None = None,
+    ) -> TokenPair:
+        access = self._sign(
+            runtime, entity, entity_id, {FAMILY_CLAIM: family}, custom=custom
+        )
+        refresh = self._sign(
+            runtime,
+            entity,
+            entity_id,
+            {FAMILY_CLAIM: family, TYPE_CLAIM: REFRESH},
+            runtime.sessions.refresh_expires,
+            custom=custom,
+        )
+        return TokenPair(access, refresh)
+
     def _sign(
         self,
         runtime: _Runtime,
         entity: Entity,
         entity_id: object,
-        extra: t.Mapping[str, t.Any] | None = None,
+        extra: dict[str, t.Any] | None = None,
         lifetime: timedelta | None = None,
+        *,
+        custom: t.Mapping[str, t.Any] | None = None,
     ) -> str:
-        custom = check_custom_claims(extra, entity.id_claims) if extra else {}
-
+        """Sign a token; ``extra`` holds library claims, ``custom`` the app's
+        (checked already), which never override the library's."""
         try:
             key_value = entity.convert(entity_id)
         except InvalidEntityId as exc:
@@ -292,7 +487,35 @@ class JwtRoutes:
         claims = new_claims(
             entity.table_name, entity.key.name, key_value, expires.total_seconds()
         )
-        return runtime.codec.encode({**custom, **claims})
+
+        if extra:
+            claims.update(extra)
+
+        if custom:
+            claims = {**custom, **claims}
+
+        return runtime.codec.encode(claims)
+
+
+def _custom_claims(entity: Entity, claims: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """The app's own claims among a verified token's claims."""
+    return {
+        name: value
+        for name, value in claims.items()
+        if name not in RESERVED_CLAIMS and name not in entity.id_claims
+    }
+
+
+def _config_models(config: t.Mapping[str, t.Any]) -> list[t.Any]:
+    models = config.get("ENTITY_MODELS") or []
+
+    if not isinstance(models, (list, tuple, set, frozenset)):
+        raise errors.ConfigurationError(
+            f"ENTITY_MODELS must be a list of entity models, such as [User],"
+            f" got {models!r}."
+        )
+
+    return list(models)
 
 
 def _state() -> _AppState:
@@ -310,6 +533,28 @@ def _state() -> _AppState:
         ) from None
 
     return t.cast(_AppState, state)
+
+
+def _answer_refusals_first(app: Flask) -> None:
+    """Answer a refusal raised in a view before any error handler sees it.
+
+    :meth:`JwtRoutes.update_token` refuses by raising an :class:`AuthError`.
+    Left to Flask, an app's ``errorhandler(Exception)`` or ``errorhandler(401)``,
+    a blueprint's handler, ``TRAP_HTTP_EXCEPTIONS`` or Flask-RESTful and
+    flask-restx in production mode would turn it into something else. This
+    runs once, when the app is first used (normally its first request), so that
+    it wraps what those extensions installed in their own ``init_app``; an
+    extension set up after that point would see refusals first.
+    """
+    handle_user_exception = app.handle_user_exception
+
+    def answer(error: Exception) -> t.Any:
+        if isinstance(error, errors.AuthError):
+            return error.get_response()
+
+        return handle_user_exception(error)
+
+    app.handle_user_exception = answer  # type: ignore[method-assign,assignment]
 
 
 def _make_guard(state: _AppState) -> t.Callable[[], Response | None]:
@@ -365,6 +610,11 @@ def _authenticate(
     if entities is not None and entity.table_name not in entities:
         raise errors.InsufficientScope(scope=entities)
 
+    runtime.sessions.admit(token, claims, entity.table_name, entity_id)
+    return claims, entity, _load(entity, entity_id)
+
+
+def _load(entity: Entity, entity_id: object) -> object:
     try:
         loaded = entity.load(entity_id)
     except EntityStoreError:
@@ -373,7 +623,7 @@ def _authenticate(
     if loaded is None:
         raise errors.UnknownEntity()
 
-    return claims, entity, loaded
+    return loaded
 
 
 def _identity(runtime: _Runtime, claims: dict[str, t.Any]) -> tuple[Entity, object]:
@@ -399,16 +649,14 @@ def _convert(entity: Entity, value: object) -> object:
 
 def _anonymous(access: Access, error: errors.AuthError) -> bool:
     """Whether a refusal on an optional route lets the view run anonymously."""
-    if isinstance(error, errors.EntityStoreUnavailable):
+    if error.code == 503:  # a store is down: not the client's fault
         return False
 
     return access is Access.OPTIONAL_LENIENT or isinstance(error, errors.TokenMissing)
 
 
-def _request_identity(
-    runtime: _Runtime,
-) -> tuple[dict[str, t.Any], Entity, object]:
-    """The claims, entity and id of the current request's token, verified."""
+def _request_claims(runtime: _Runtime) -> dict[str, t.Any]:
+    """The claims of the current request's token, verified."""
     if not has_request_context():
         raise errors.UsageError(
             "update_token() only works inside a request that carried a token;"
@@ -427,7 +675,60 @@ def _request_identity(
 
         claims = _authenticate(runtime)[0]
 
-    return (claims, *_identity(runtime, claims))
+    return t.cast("dict[str, t.Any]", claims)
+
+
+def _required_token(caller: str) -> str:
+    if not has_request_context():
+        raise errors.UsageError(
+            f"{caller} reads the token of the current request; call it inside a"
+            " request or pass the token."
+        )
+
+    token = read_token(request)
+
+    if token is None:
+        raise errors.TokenMissing()
+
+    return token
+
+
+def _claims_of(
+    runtime: _Runtime, token: str | None, caller: str
+) -> tuple[str, dict[str, t.Any] | None]:
+    """A token (the request's by default) and its verified claims.
+
+    The claims are ``None`` for an expired token, which needs no revoking.
+    """
+    if token is None:
+        token = _required_token(caller)
+        verified = g.get(CLAIMS_ATTR)
+
+        if verified is not None:
+            return token, verified
+
+    try:
+        return token, runtime.codec.decode(token)
+    except errors.TokenExpired:
+        return token, None
+
+
+def _check_refresh_route(app: Flask, route: RouteEntry, sessions: Sessions) -> None:
+    configured = refresh_route_path(app.config)
+
+    if configured != route.path:
+        raise errors.ConfigurationError(
+            f"JWT_ROUTER_REFRESH_ROUTE changed from {route.path!r} to"
+            f" {configured!r} after init_app; the route is added by init_app, so"
+            " set it before."
+        )
+
+    if sessions.store is None:
+        raise errors.ConfigurationError(
+            "JWT_ROUTER_REFRESH_ROUTE is set but JWT_ROUTER_REVOCATION_STORE is"
+            " off; refresh tokens need a store. Set it to 'memory' or a redis://"
+            " URL, or remove JWT_ROUTER_REFRESH_ROUTE."
+        )
 
 
 def _is_preflight() -> bool:

@@ -15,6 +15,7 @@ HTTP_METHODS = frozenset(
     {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"}
 )
 DEFAULT_EXPIRE_DAYS = 30
+MAX_EXPIRE_DAYS = 36500
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,15 +47,17 @@ class Settings:
     max_token_bytes: int
 
 
-def build_settings(config: t.Mapping[str, t.Any]) -> Settings:
+def build_settings(config: t.Mapping[str, t.Any], *, log: bool = True) -> Settings:
     """Read and validate the app's config.
 
+    :param log: whether to log what was normalised; ``init_app`` checks the
+        config quietly, and the full build before the first request logs.
     :raises ConfigurationError: naming the key, what was expected and the fix.
     """
     secret_key = _secret_key(config)
     api_name = _api_name(config.get("JWT_ROUTER_API_NAME"))
-    white_list = _route_entries(config, "WHITE_LIST_ROUTES", api_name)
-    ignored = _route_entries(config, "IGNORED_ROUTES", "")
+    white_list = _route_entries(config, "WHITE_LIST_ROUTES", api_name, log)
+    ignored = _route_entries(config, "IGNORED_ROUTES", "", log)
     entity_key = config.get("ENTITY_KEY", "id")
 
     if not isinstance(entity_key, str) or not entity_key:
@@ -113,11 +116,12 @@ def _api_name(value: object) -> str:
             f"JWT_ROUTER_API_NAME must be a string such as '/api/v1', got {value!r}."
         )
 
-    return "/" + value.strip("/")
+    stripped = value.strip("/")
+    return "/" + stripped if stripped else ""
 
 
 def _route_entries(
-    config: t.Mapping[str, t.Any], key: str, prefix: str
+    config: t.Mapping[str, t.Any], key: str, prefix: str, log: bool
 ) -> tuple[RouteEntry, ...]:
     raw = config.get(key) or []
 
@@ -134,12 +138,13 @@ def _route_entries(
         method, path = _route_pair(item, source)
 
         if not path.startswith("/"):
-            logger.warning(
-                "%s: path %r has no leading slash; it is read as %r.",
-                source,
-                path,
-                "/" + path,
-            )
+            if log:
+                logger.warning(
+                    "%s: path %r has no leading slash; it is read as %r.",
+                    source,
+                    path,
+                    "/" + path,
+                )
             path = "/" + path
 
         if prefix:
@@ -180,10 +185,16 @@ def _expire_days(value: object) -> timedelta:
     if value is None:
         return timedelta(days=DEFAULT_EXPIRE_DAYS)
 
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+    # NaN is not positive; infinity is no lifetime.
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not 0 < value <= MAX_EXPIRE_DAYS
+    ):
         raise ConfigurationError(
-            f"JWT_EXPIRE_DAYS must be a positive number of days, got {value!r}."
-            f" Remove it to use the default of {DEFAULT_EXPIRE_DAYS}."
+            f"JWT_EXPIRE_DAYS must be a positive number of days (at most"
+            f" {MAX_EXPIRE_DAYS}), got {value!r}. Remove it to use the default"
+            f" of {DEFAULT_EXPIRE_DAYS}."
         )
 
     return timedelta(days=value)

@@ -18,6 +18,8 @@ from datetime import timedelta
 from flask import Flask, current_app, has_app_context
 
 from .errors import UsageError
+from .sessions import FAMILY_CLAIM, REFRESH, TYPE_CLAIM
+from .tokens import check_custom_claims
 
 if t.TYPE_CHECKING:
     from flask.testing import FlaskClient
@@ -32,6 +34,8 @@ __all__ = [
     "expired_token",
     "forged_token",
     "make_token",
+    "other_entity_token",
+    "revoked_token",
     "wrong_type_token",
 ]
 
@@ -59,7 +63,8 @@ def make_token(
     """
     with _context(app) as (state, runtime):
         record, key = _resolve(runtime, entity, table_name, entity_id)
-        return state.ext._sign(runtime, record, key, claims)
+        custom = check_custom_claims(claims, record.id_claims) if claims else None
+        return state.ext._sign(runtime, record, key, custom=custom)
 
 
 def auth_headers(
@@ -146,7 +151,54 @@ def forged_token(
     return f"{header}.{payload}.{fake.decode('ascii')}"
 
 
+def revoked_token(
+    entity: object = None,
+    /,
+    *,
+    table_name: str | None = None,
+    entity_id: object = None,
+    app: Flask | None = None,
+) -> str:
+    """A valid token for ``entity``, revoked at once (401 ``token_revoked``).
+
+    The token is revoked in the app's revocation store with
+    :meth:`~flask_jwt_router.JwtRoutes.revoke_token`; with the in-memory
+    store (the default) only this app process knows it.
+
+    :raises UsageError: when ``JWT_ROUTER_REVOCATION_STORE`` is off.
+
+    .. versionadded:: 1.0
+    """
+    with _context(app) as (state, runtime):
+        record, key = _resolve(runtime, entity, table_name, entity_id)
+        token = state.ext._sign(runtime, record, key)
+        state.ext.revoke_token(token)
+        return token
+
+
 def wrong_type_token(
+    entity: object = None,
+    /,
+    *,
+    table_name: str | None = None,
+    entity_id: object = None,
+    app: Flask | None = None,
+) -> str:
+    """A valid refresh token for ``entity``, which protected routes refuse
+    (401 ``wrong_token_type``): they take access tokens only.
+
+    It is signed like one from ``create_token(..., refresh=True)`` but
+    belongs to no login the store knows, so it needs no revocation store.
+
+    .. versionadded:: 1.0
+    """
+    with _context(app) as (state, runtime):
+        record, key = _resolve(runtime, entity, table_name, entity_id)
+        kind = {FAMILY_CLAIM: uuid.uuid4().hex, TYPE_CLAIM: REFRESH}
+        return state.ext._sign(runtime, record, key, kind)
+
+
+def other_entity_token(
     table_name: str,
     /,
     *,
@@ -171,7 +223,7 @@ def wrong_type_token(
 
         if not others:
             raise UsageError(
-                f"wrong_type_token({table_name!r}) needs a second entity table in"
+                f"other_entity_token({table_name!r}) needs a second entity table in"
                 " the app; only one is registered."
             )
 

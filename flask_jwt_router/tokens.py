@@ -16,7 +16,9 @@ if t.TYPE_CHECKING:
     from .settings import Settings
 
 #: Claims the library writes itself; custom claims may not reuse these names.
-RESERVED_CLAIMS = frozenset({"table_name", "sub", "iat", "exp", "jti", "nbf"})
+RESERVED_CLAIMS = frozenset(
+    {"table_name", "sub", "iat", "exp", "jti", "nbf", "iat_us", "typ", "fam"}
+)
 
 _HMAC_HASHES = {
     "HS256": HMACAlgorithm.SHA256,
@@ -90,9 +92,12 @@ def new_claims(
     """Build the claims of a fresh token.
 
     ``key_claim`` holds the id in its JSON form, as 0.2 wrote it; ``sub`` holds
-    it as a string, as RFC 7519 asks.
+    it as a string, as RFC 7519 asks. ``iat_us`` is the issue time in
+    microseconds: "log out everywhere" compares it with the time of the
+    revocation, which whole seconds in ``iat`` cannot order.
     """
-    now = int(time.time())
+    now_us = time.time_ns() // 1000
+    now = now_us // 1_000_000
     json_id = entity_id if isinstance(entity_id, (int, str)) else str(entity_id)
 
     return {
@@ -100,6 +105,7 @@ def new_claims(
         key_claim: json_id,
         "sub": str(json_id),
         "iat": now,
+        "iat_us": now_us,
         "exp": now + int(lifetime_seconds),
         "jti": uuid.uuid4().hex,
     }

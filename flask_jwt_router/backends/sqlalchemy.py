@@ -29,6 +29,12 @@ class SQLAlchemyBackend(EntityBackend):
     session per request is opened and closed); Flask-SQLAlchemy's
     ``db.session`` when the app uses it; the session behind the model's
     ``query`` property (``scoped_session.query_property()``).
+
+    A ``Session`` or ``scoped_session`` stays the app's: the backend never
+    closes it, so the app ends it after each request (``Session.remove()`` in
+    ``teardown_appcontext``, as usual), or a row deleted meanwhile may still be
+    found in its identity map. A session opened from a factory is closed at
+    the end of each request.
     """
 
     name = "sqlalchemy"
@@ -80,6 +86,9 @@ class SQLAlchemyBackend(EntityBackend):
 
     def init_app(self, app: Flask) -> None:
         if self._factory:
+            # Per request, even when an app context outlives it (as in tests);
+            # and per app context, for loads made outside a request.
+            app.teardown_request(_close_owned_session)
             app.teardown_appcontext(_close_owned_session)
 
     def check_model(self, model: t.Any) -> None:

@@ -25,7 +25,7 @@ from flask_jwt_router.testing import (
     bearer,
     expired_token,
     forged_token,
-    wrong_type_token,
+    other_entity_token,
 )
 
 from .school import Student, Teacher
@@ -356,7 +356,7 @@ def test_scope_still_needs_a_token(scoped_app: Flask) -> None:
 def test_scope_is_checked_before_loading(scoped_app: Flask) -> None:
     # No student 12345 exists: the scope refuses first, without a query.
     with scoped_app.app_context():
-        token = wrong_type_token("teachers", entity_id=12345)
+        token = other_entity_token("teachers", entity_id=12345)
 
     response = scoped_app.test_client().get("/staff/grades", headers=bearer(token))
 

@@ -169,3 +169,29 @@ def test_no_identity_without_a_token(identity_app: Flask) -> None:
 def test_current_identity_outside_a_request(identity_app: Flask) -> None:
     with identity_app.app_context(), pytest.raises(UsageError, match="in a view"):
         current_identity()
+
+
+def test_custom_claims_travel_with_a_token_pair(
+    make_app: t.Callable[..., Flask],
+) -> None:
+    app = make_app(JWT_ROUTER_REVOCATION_STORE="memory")
+
+    @app.post("/refresh")
+    @public
+    def refresh() -> dict[str, str]:
+        pair = extension(app).refresh_tokens()
+        return {"access": pair.access_token, "refresh": pair.refresh_token}
+
+    with app.app_context():
+        pair = extension(app).create_token(
+            entity_id=1, table_name="students", refresh=True, claims={"plan": "pro"}
+        )
+
+    response = app.test_client().post("/refresh", headers=bearer(pair.refresh_token))
+    rotated = response.json
+
+    assert claims_of(pair.access_token)["plan"] == "pro"
+    assert claims_of(pair.refresh_token)["plan"] == "pro"
+    assert claims_of(rotated["access"])["plan"] == "pro"
+    assert claims_of(rotated["refresh"])["typ"] == "refresh"
+    assert claims_of(rotated["refresh"])["plan"] == "pro"

@@ -22,6 +22,8 @@ from flask_jwt_router.testing import (
     expired_token,
     forged_token,
     make_token,
+    other_entity_token,
+    revoked_token,
     wrong_type_token,
 )
 
@@ -107,13 +109,41 @@ def test_negative_tokens(kit_app: Flask, ada: Student, smith: Teacher) -> None:
     with kit_app.app_context():
         expired = client.get("/me", headers=bearer(expired_token(ada)))
         forged = client.get("/me", headers=bearer(forged_token(smith)))
-        wrong = client.get("/staff", headers=bearer(wrong_type_token("teachers")))
+        other = client.get("/staff", headers=bearer(other_entity_token("teachers")))
+        wrong = client.get("/staff", headers=bearer(wrong_type_token(smith)))
         right = client.get("/staff", headers=auth_headers(smith))
 
     assert (expired.status_code, expired.json["error"]) == (401, "token_expired")
     assert (forged.status_code, forged.json["error"]) == (401, "bad_signature")
-    assert (wrong.status_code, wrong.json["error"]) == (403, "insufficient_scope")
+    assert (other.status_code, other.json["error"]) == (403, "insufficient_scope")
+    assert (wrong.status_code, wrong.json["error"]) == (401, "wrong_token_type")
     assert right.status_code == 200
+
+
+def test_revoked_token(make_app: t.Callable[..., Flask], ada: Student) -> None:
+    app = make_app()  # the in-memory revocation store is the default
+
+    @app.get("/me")
+    def me() -> str:
+        return "me"
+
+    client = app.test_client()
+
+    with app.app_context():
+        revoked = client.get("/me", headers=bearer(revoked_token(ada)))
+        fresh = client.get("/me", headers=auth_headers(ada))
+
+    assert (revoked.status_code, revoked.json["error"]) == (401, "token_revoked")
+    assert fresh.status_code == 200
+
+
+def test_revoked_token_needs_a_store(
+    make_app: t.Callable[..., Flask], ada: Student
+) -> None:
+    app = make_app(JWT_ROUTER_REVOCATION_STORE=None)
+
+    with pytest.raises(UsageError, match="JWT_ROUTER_REVOCATION_STORE is off"):
+        revoked_token(ada, app=app)
 
 
 def test_forged_token_keeps_header_and_claims(kit_app: Flask, ada: Student) -> None:
@@ -126,7 +156,7 @@ def test_forged_token_keeps_header_and_claims(kit_app: Flask, ada: Student) -> N
     assert len(forged.split(".")[2]) == len(valid.split(".")[2])
 
 
-def test_wrong_type_token_needs_a_second_table(
+def test_other_entity_token_needs_a_second_table(
     kit_app: Flask, make_app: t.Callable[..., Flask], session_factory: t.Any
 ) -> None:
     from flask_jwt_router import JwtRoutes
@@ -136,10 +166,10 @@ def test_wrong_type_token_needs_a_second_table(
     JwtRoutes(lonely, entity_models=[Student], session=session_factory)
 
     with pytest.raises(UsageError, match="second entity table"):
-        wrong_type_token("students", app=lonely)
+        other_entity_token("students", app=lonely)
 
     with kit_app.app_context():
-        claims = claims_of(wrong_type_token("teachers"))
+        claims = claims_of(other_entity_token("teachers"))
 
     assert (claims["table_name"], claims["id"]) == ("students", 1)
 
