@@ -21,6 +21,13 @@ from .settings import HTTP_METHODS
 _T = t.TypeVar("_T")
 
 
+class RouteDecorator(t.Protocol):
+    """What the decorators return when called with options: it marks a view
+    function, a view class or a blueprint and returns it unchanged."""
+
+    def __call__(self, target: _T, /) -> _T: ...
+
+
 @dataclasses.dataclass(frozen=True)
 class Mark:
     """What one decorator says about a view or a blueprint."""
@@ -38,7 +45,7 @@ class Mark:
 @t.overload
 def public(target: _T, /) -> _T: ...
 @t.overload
-def public(*, methods: t.Iterable[str] | None = None) -> t.Callable[[_T], _T]: ...
+def public(*, methods: t.Iterable[str] | None = None) -> RouteDecorator: ...
 def public(target: t.Any = None, /, *, methods: t.Iterable[str] | None = None) -> t.Any:
     """Let a view, view class or blueprint be used without a token.
 
@@ -53,7 +60,7 @@ def public(target: t.Any = None, /, *, methods: t.Iterable[str] | None = None) -
 @t.overload
 def ignored(target: _T, /) -> _T: ...
 @t.overload
-def ignored(*, methods: t.Iterable[str] | None = None) -> t.Callable[[_T], _T]: ...
+def ignored(*, methods: t.Iterable[str] | None = None) -> RouteDecorator: ...
 def ignored(
     target: t.Any = None, /, *, methods: t.Iterable[str] | None = None
 ) -> t.Any:
@@ -71,7 +78,7 @@ def optional(target: _T, /) -> _T: ...
 @t.overload
 def optional(
     *, lenient: bool = False, methods: t.Iterable[str] | None = None
-) -> t.Callable[[_T], _T]: ...
+) -> RouteDecorator: ...
 def optional(
     target: t.Any = None,
     /,
@@ -104,7 +111,7 @@ def optional(
 
 def entity_scope(
     *table_names: str, methods: t.Iterable[str] | None = None
-) -> t.Callable[[_T], _T]:
+) -> RouteDecorator:
     """Let only tokens of the given entity tables use a view or blueprint.
 
     A valid token of another table gets 403 ``insufficient_scope``
@@ -127,11 +134,9 @@ def entity_scope(
         )
 
     label = f"@entity_scope({', '.join(map(repr, table_names))})"
-    entities = frozenset(table_names)
-
-    def decorator(target: _T) -> _T:
-        return t.cast(_T, _decorate(target, None, entities, methods, label))
-
+    decorator: RouteDecorator = _decorate(
+        None, None, frozenset(table_names), methods, label
+    )
     return decorator
 
 
