@@ -567,12 +567,15 @@ def _make_guard(state: _AppState) -> t.Callable[[], Response | None]:
         for name in runtime.g_names:
             namespace.pop(name, None)
 
-        rule = request.url_rule
+        # The proxy is resolved once: each attribute read through it costs
+        # about as much as the policy lookup itself.
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        rule = req.url_rule
 
         if rule is None:  # no rule matched: Flask answers 404 or 405
             return None
 
-        decision = runtime.policy.decision(rule, request.method)
+        decision = runtime.policy.decision(rule, req.method)
         access = decision.access
 
         if access in OPEN or access is Access.AUTOMATIC_OPTIONS:
@@ -599,7 +602,7 @@ def _make_guard(state: _AppState) -> t.Callable[[], Response | None]:
 def _authenticate(
     runtime: _Runtime, entities: t.AbstractSet[str] | None = None
 ) -> tuple[dict[str, t.Any], Entity, object]:
-    token = read_token(request)
+    token = read_token(request._get_current_object())  # type: ignore[attr-defined]
 
     if token is None:
         raise errors.TokenMissing()

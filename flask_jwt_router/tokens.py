@@ -34,6 +34,23 @@ class _CheckedOnceHMAC(HMACAlgorithm):
     def check_key_length(self, key: bytes) -> str | None:
         return None
 
+    # PyJWT vets and converts the key on every encode and decode (PEM, SSH,
+    # DER and JWK checks: about a third of the cost of signing a token). The
+    # codec always passes the same key object, so the result is kept.
+    def __init__(self, hash_alg: t.Any) -> None:
+        super().__init__(hash_alg)
+        self._prepared: tuple[str | bytes, bytes] | None = None
+
+    def prepare_key(self, key: str | bytes) -> bytes:
+        prepared = self._prepared
+
+        if prepared is not None and prepared[0] is key:
+            return prepared[1]
+
+        key_bytes = super().prepare_key(key)
+        self._prepared = (key, key_bytes)
+        return key_bytes
+
 
 class TokenCodec:
     """Signs and verifies tokens for one app with its settings."""

@@ -41,7 +41,10 @@ import sys
 
 namespace = {"__name__": "__readme__"}
 
-for block in json.load(open(sys.argv[1])):
+with open(sys.argv[1]) as file:
+    blocks = json.load(file)
+
+for block in blocks:
     # Pad with blank lines so that tracebacks name README.md's own lines.
     source = "\\n" * (block["line"] - 1) + block["code"]
 
