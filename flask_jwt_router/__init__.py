@@ -17,6 +17,7 @@ from .errors import (
     InsufficientScope,
     InvalidRequest,
     JwtRouterError,
+    KeySetUnavailable,
     TokenExpired,
     TokenInvalid,
     TokenMalformed,
@@ -26,6 +27,7 @@ from .errors import (
 )
 from .extension import JwtRoutes
 from .identity import Identity, current_identity
+from .keys import InsecureKeyWarning
 from .revocation import (
     MemoryRevocationStore,
     RedisRevocationStore,
@@ -42,11 +44,13 @@ __all__ = [
     "EntityStoreError",
     "EntityStoreUnavailable",
     "Identity",
+    "InsecureKeyWarning",
     "InsufficientScope",
     "InvalidEntityId",
     "InvalidRequest",
     "JwtRouterError",
     "JwtRoutes",
+    "KeySetUnavailable",
     "MemoryRevocationStore",
     "PrimaryKey",
     "RedisRevocationStore",

@@ -139,6 +139,15 @@ class EntityStoreUnavailable(AuthError):
     description = "Authentication is temporarily unavailable; try again."
 
 
+class KeySetUnavailable(AuthError):
+    """The key set that verifies tokens (``JWT_ROUTER_JWKS_URL``) is unreachable."""
+
+    code = 503
+    error = "key_set_unavailable"
+    rfc6750_error = None
+    description = "Authentication is temporarily unavailable; try again."
+
+
 def default_error_response(error: AuthError, realm: str) -> Response:
     """Build the JSON response the library sends for a refusal."""
     body = json.dumps({"error": error.error, "message": error.message})

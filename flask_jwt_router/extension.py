@@ -8,11 +8,20 @@ import typing as t
 import uuid
 from datetime import timedelta
 
-from flask import Flask, Response, current_app, g, has_request_context, request
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    g,
+    has_request_context,
+    request,
+)
 
-from . import errors
+from . import errors, jwks
 from .backends.base import EntityBackend, EntityStoreError, InvalidEntityId
 from .entities import Entity, EntityRegistry, default_backends
+from .keys import KeyRing, load_key_ring, report_weak_keys, snapshot
 from .revocation import check_setting as check_revocation_store
 from .routing import OPEN, OPTIONAL_TOKEN, Access, RoutePolicy, warn_unmatched
 from .sessions import (
@@ -46,6 +55,8 @@ class _Runtime:
     sessions: Sessions
     #: Names this library may set on ``g``; cleared at every request.
     g_names: tuple[str, ...]
+    #: The JWK Set served at ``JWT_ROUTER_JWKS_PATH``, if any.
+    published: jwks.PublishedKeySet | None = None
 
 
 class _AppState:
@@ -56,10 +67,18 @@ class _AppState:
     honoured.
     """
 
-    def __init__(self, ext: JwtRoutes, app: Flask, models: list[t.Any]) -> None:
+    def __init__(
+        self,
+        ext: JwtRoutes,
+        app: Flask,
+        models: list[t.Any],
+        keys: tuple[tuple[t.Any, ...], KeyRing],
+    ) -> None:
         self.ext = ext
         self.app = app
         self.models = models
+        #: The key config read by ``init_app`` and the ring built from it.
+        self.keys = keys
         self.runtime: _Runtime | None = None
         self.refresh_route: RouteEntry | None = None
         self._lock = threading.Lock()
@@ -76,16 +95,19 @@ class _AppState:
         return runtime
 
     def _build(self) -> _Runtime:
-        settings = build_settings(self.app.config)
-        models = [*self.models, *_config_models(self.app.config)]
+        config = self.app.config
+        settings = build_settings(config)
+        keys = self._key_ring()
+        models = [*self.models, *_config_models(config)]
         registry = EntityRegistry(models, self.ext._backends, settings.entity_key)
 
         with self.app.app_context():
             for entity in registry:
                 entity.backend.check_model(entity.model)
 
-        sessions = build_sessions(self.app.config, settings.leeway.total_seconds())
-        public = settings.white_list
+        sessions = build_sessions(config, settings.leeway.total_seconds())
+        published, public = _published_key_set(self.app, keys)
+        public = settings.white_list + public
 
         if self.refresh_route is not None:
             _check_refresh_route(self.app, self.refresh_route, sessions)
@@ -100,11 +122,22 @@ class _AppState:
         return _Runtime(
             settings=settings,
             policy=policy,
-            codec=TokenCodec(settings),
+            codec=TokenCodec(settings, keys),
             registry=registry,
             sessions=sessions,
             g_names=(CLAIMS_ATTR, *registry.table_names),
+            published=published,
         )
+
+    def _key_ring(self) -> KeyRing:
+        """The ring built by ``init_app``, or a new one if its config changed."""
+        taken, ring = self.keys
+
+        if snapshot(self.app.config) != taken:
+            ring, weak = load_key_ring(self.app.config)
+            report_weak_keys(weak, self.app.config)
+
+        return ring
 
     def respond(self, error: errors.AuthError) -> Response:
         """Build the response for a refusal, with the app's handler if any."""
@@ -177,6 +210,13 @@ class JwtRoutes:
                 " once per app."
             )
 
+        ring, weak = load_key_ring(app.config)
+        report_weak_keys(weak, app.config)
+        jwks_path = jwks.endpoint_path(app.config)
+
+        if jwks_path is not None:
+            jwks.PublishedKeySet(ring, jwks.max_age(app.config))  # fails early
+
         # Checks the config and models now; both are read again before the
         # first request, in case the app changes its config in between.
         settings = build_settings(app.config, log=False)
@@ -192,7 +232,7 @@ class JwtRoutes:
         from .cli import jwt_router_cli
 
         app.cli.add_command(jwt_router_cli)
-        state = _AppState(self, app, models)
+        state = _AppState(self, app, models, (snapshot(app.config), ring))
         refresh_path = refresh_route_path(app.config)
 
         if refresh_path is not None:
@@ -201,6 +241,12 @@ class JwtRoutes:
             )
 
         app.extensions[EXTENSION_KEY] = state
+
+        if jwks_path is not None:
+            app.add_url_rule(
+                jwks_path, jwks.ENDPOINT, _jwks_view(state), methods=["GET"]
+            )
+
         app.before_request_funcs.setdefault(None, []).insert(0, _make_guard(state))
 
     # -- tokens ------------------------------------------------------------
@@ -484,6 +530,15 @@ class JwtRoutes:
             ) from None
 
         expires = lifetime or self._expires or runtime.settings.expires
+        limit = runtime.settings.max_lifetime
+
+        if limit is not None and expires > limit:
+            raise errors.UsageError(
+                f"Tokens would live {expires}, longer than JWT_ROUTER_MAX_LIFETIME"
+                f" ({limit}) allows, and the app would refuse them. Shorten"
+                " set_exp() or JWT_ROUTER_REFRESH_EXPIRES, or raise the limit."
+            )
+
         claims = new_claims(
             entity.table_name, entity.key.name, key_value, expires.total_seconds()
         )
@@ -597,6 +652,41 @@ def _make_guard(state: _AppState) -> t.Callable[[], Response | None]:
         return None
 
     return guard
+
+
+def _published_key_set(
+    app: Flask, keys: KeyRing
+) -> tuple[jwks.PublishedKeySet | None, tuple[RouteEntry, ...]]:
+    """The JWK Set to serve, and the whitelist entry that makes it public."""
+    path = jwks.endpoint_path(app.config)
+
+    if path is None:
+        return None, ()
+
+    if jwks.ENDPOINT not in app.view_functions:
+        raise errors.ConfigurationError(
+            "JWT_ROUTER_JWKS_PATH was set after init_app; the endpoint is added by"
+            " init_app, so set JWT_ROUTER_JWKS_PATH before calling it."
+        )
+
+    published = jwks.PublishedKeySet(keys, jwks.max_age(app.config))
+
+    if not app.config.get("JWT_ROUTER_JWKS_PUBLIC", True):
+        return published, ()
+
+    return published, (RouteEntry("GET", path, "JWT_ROUTER_JWKS_PATH"),)
+
+
+def _jwks_view(state: _AppState) -> t.Callable[[], Response]:
+    def jwks_view() -> Response:
+        published = state.ready().published
+
+        if published is None:  # JWT_ROUTER_JWKS_PATH removed after init_app
+            abort(404)
+
+        return published.response()
+
+    return jwks_view
 
 
 def _authenticate(

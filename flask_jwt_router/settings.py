@@ -8,6 +8,7 @@ import typing as t
 from datetime import timedelta
 
 from .errors import ConfigurationError
+from .keys import HMAC_ALGORITHMS, parse_algorithm, secret_key
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +36,9 @@ class RouteEntry:
 class Settings:
     """Validated configuration of one app."""
 
-    secret_key: str | bytes
+    #: The HMAC secret of an app with one HMAC key; ``None`` otherwise (the
+    #: keys themselves live in the key ring, see ``keys.py``).
+    secret_key: str | bytes | None
     algorithm: str
     white_list: tuple[RouteEntry, ...]
     ignored: tuple[RouteEntry, ...]
@@ -45,6 +48,12 @@ class Settings:
     leeway: timedelta
     realm: str
     max_token_bytes: int
+    #: ``iss`` written into tokens and required of them.
+    issuer: str | None = None
+    #: ``aud`` written into tokens; a token must name one of these.
+    audience: tuple[str, ...] | None = None
+    #: Tokens whose ``exp`` lies further ahead than this are refused.
+    max_lifetime: timedelta | None = None
 
 
 def build_settings(config: t.Mapping[str, t.Any], *, log: bool = True) -> Settings:
@@ -54,7 +63,12 @@ def build_settings(config: t.Mapping[str, t.Any], *, log: bool = True) -> Settin
         config quietly, and the full build before the first request logs.
     :raises ConfigurationError: naming the key, what was expected and the fix.
     """
-    secret_key = _secret_key(config)
+    algorithm = parse_algorithm(config.get("JWT_ROUTER_ALGORITHM"))
+    secret_key = None
+
+    if algorithm in HMAC_ALGORITHMS and config.get("JWT_ROUTER_KEYS") is None:
+        secret_key = _secret_key(config)
+
     api_name = _api_name(config.get("JWT_ROUTER_API_NAME"))
     white_list = _route_entries(config, "WHITE_LIST_ROUTES", api_name, log)
     ignored = _route_entries(config, "IGNORED_ROUTES", "", log)
@@ -66,12 +80,13 @@ def build_settings(config: t.Mapping[str, t.Any], *, log: bool = True) -> Settin
             f" got {entity_key!r}. Remove it to use the default 'id'."
         )
 
-    expires = _expire_days(config.get("JWT_EXPIRE_DAYS"))
+    expires = _expires(config)
     leeway = _seconds(config, "JWT_ROUTER_LEEWAY", default=5, allow_zero=True)
+    max_lifetime = _max_lifetime(config, expires)
 
     return Settings(
         secret_key=secret_key,
-        algorithm="HS256",
+        algorithm=algorithm,
         white_list=white_list,
         ignored=ignored,
         api_name=api_name,
@@ -80,6 +95,9 @@ def build_settings(config: t.Mapping[str, t.Any], *, log: bool = True) -> Settin
         leeway=timedelta(seconds=leeway),
         realm=str(config.get("JWT_ROUTER_REALM", "api")).replace('"', "'"),
         max_token_bytes=int(config.get("JWT_ROUTER_MAX_TOKEN_BYTES", 8192)),
+        issuer=_issuer(config.get("JWT_ROUTER_ISSUER")),
+        audience=_audience(config.get("JWT_ROUTER_AUDIENCE")),
+        max_lifetime=max_lifetime,
     )
 
 
@@ -89,22 +107,8 @@ def check_secret_key(config: t.Mapping[str, t.Any]) -> None:
 
 
 def _secret_key(config: t.Mapping[str, t.Any]) -> str | bytes:
-    key = config.get("JWT_ROUTER_SECRET_KEY") or config.get("SECRET_KEY")
 
-    if key is None or key == "" or key == b"":
-        raise ConfigurationError(
-            "SECRET_KEY is not set. flask-jwt-router signs tokens with it: set"
-            " app.config['SECRET_KEY'] to a long random string (for example"
-            " secrets.token_hex(32)) before calling init_app."
-        )
-
-    if not isinstance(key, (str, bytes)):
-        raise ConfigurationError(
-            f"SECRET_KEY must be a str or bytes, got {type(key).__name__}."
-            " Set it to a long random string."
-        )
-
-    return key
+    return secret_key(config)[0]
 
 
 def _api_name(value: object) -> str:
@@ -198,6 +202,89 @@ def _expire_days(value: object) -> timedelta:
         )
 
     return timedelta(days=value)
+
+
+def _expires(config: t.Mapping[str, t.Any]) -> timedelta:
+    value = config.get("JWT_ROUTER_ACCESS_EXPIRES")
+
+    if value is None:
+        return _expire_days(config.get("JWT_EXPIRE_DAYS"))
+
+    if config.get("JWT_EXPIRE_DAYS") is not None:
+        raise ConfigurationError(
+            "Both JWT_ROUTER_ACCESS_EXPIRES and JWT_EXPIRE_DAYS are set; they say"
+            " the same thing. Keep JWT_ROUTER_ACCESS_EXPIRES and remove"
+            " JWT_EXPIRE_DAYS."
+        )
+
+    seconds = _seconds(config, "JWT_ROUTER_ACCESS_EXPIRES", 0, allow_zero=False)
+
+    # NaN and infinity are no lifetime.
+    if not seconds <= MAX_EXPIRE_DAYS * 86400:
+        raise ConfigurationError(
+            "JWT_ROUTER_ACCESS_EXPIRES must be at most"
+            f" {MAX_EXPIRE_DAYS} days, got {seconds!r} seconds."
+        )
+
+    return timedelta(seconds=seconds)
+
+
+def _max_lifetime(
+    config: t.Mapping[str, t.Any], expires: timedelta
+) -> timedelta | None:
+    if config.get("JWT_ROUTER_MAX_LIFETIME") is None:
+        return None
+
+    seconds = _seconds(config, "JWT_ROUTER_MAX_LIFETIME", 0, allow_zero=False)
+
+    if not seconds <= MAX_EXPIRE_DAYS * 86400:
+        raise ConfigurationError(
+            f"JWT_ROUTER_MAX_LIFETIME must be at most {MAX_EXPIRE_DAYS} days,"
+            f" got {seconds!r} seconds. Remove it for no limit beyond that."
+        )
+    max_lifetime = timedelta(seconds=seconds)
+
+    if expires > max_lifetime:
+        raise ConfigurationError(
+            f"The token lifetime ({expires}) is longer than JWT_ROUTER_MAX_LIFETIME"
+            f" ({max_lifetime}), so the app would refuse its own tokens. Shorten"
+            " JWT_ROUTER_ACCESS_EXPIRES (or JWT_EXPIRE_DAYS) or raise"
+            " JWT_ROUTER_MAX_LIFETIME."
+        )
+
+    return max_lifetime
+
+
+def _issuer(value: object) -> str | None:
+    if value is None:
+        return None
+
+    if not isinstance(value, str) or not value:
+        raise ConfigurationError(
+            "JWT_ROUTER_ISSUER must be a non-empty string such as"
+            f" 'https://auth.example.com', got {value!r}."
+        )
+
+    return value
+
+
+def _audience(value: object) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+
+    items = [value] if isinstance(value, str) else value
+
+    if (
+        not isinstance(items, (list, tuple))
+        or not items
+        or not all(isinstance(item, str) and item for item in items)
+    ):
+        raise ConfigurationError(
+            "JWT_ROUTER_AUDIENCE must be a non-empty string or a list of them,"
+            f" such as 'orders-api' or ['orders-api', 'admin'], got {value!r}."
+        )
+
+    return tuple(items)
 
 
 def _seconds(
