@@ -8,11 +8,23 @@ from .backends.base import (
     InvalidEntityId,
     PrimaryKey,
 )
+from .cookies import (
+    csrf_token,
+    refresh_token_from_cookie,
+    set_access_cookies,
+    set_refresh_cookies,
+    token_locations,
+    unset_access_cookies,
+    unset_jwt_cookies,
+    unset_refresh_cookies,
+)
 from .decorators import entity_scope, ignored, optional, public
 from .errors import (
     AuthError,
     BadSignature,
     ConfigurationError,
+    CsrfFailed,
+    EntityMismatch,
     EntityStoreUnavailable,
     InsufficientScope,
     InvalidRequest,
@@ -22,6 +34,7 @@ from .errors import (
     TokenInvalid,
     TokenMalformed,
     TokenMissing,
+    TokenRequired,
     UnknownEntity,
     UsageError,
 )
@@ -40,6 +53,8 @@ __all__ = [
     "AuthError",
     "BadSignature",
     "ConfigurationError",
+    "CsrfFailed",
+    "EntityMismatch",
     "EntityBackend",
     "EntityStoreError",
     "EntityStoreUnavailable",
@@ -61,6 +76,7 @@ __all__ = [
     "TokenInvalid",
     "TokenMalformed",
     "TokenMissing",
+    "TokenRequired",
     "TokenPair",
     "TokenRevoked",
     "UnknownEntity",
@@ -71,4 +87,12 @@ __all__ = [
     "ignored",
     "optional",
     "public",
+    "csrf_token",
+    "refresh_token_from_cookie",
+    "set_access_cookies",
+    "set_refresh_cookies",
+    "token_locations",
+    "unset_access_cookies",
+    "unset_jwt_cookies",
+    "unset_refresh_cookies",
 ]

@@ -43,7 +43,9 @@ class AuthError(JwtRouterError, HTTPException):
     description = "Authentication failed."
 
     def __init__(self, message: str | None = None) -> None:
-        super().__init__(message or self.description)
+        # Called directly rather than through super(): in a class that is also
+        # a UsageError, the next class in line would be RuntimeError.
+        HTTPException.__init__(self, message or self.description)
         self.message: str = message or self.description
         # Flask-RESTful and flask-restx send ``data`` as the body when present.
         self.data = {"error": self.error, "message": self.message}
@@ -98,6 +100,22 @@ class UnknownEntity(AuthError):
     description = "The token names no existing entity."
 
 
+class TokenRequired(UsageError, TokenMissing):
+    """``update_token()`` was called in a request that carried no token.
+
+    The developer reads the message; the client gets a 401 ``token_missing``
+    like on any protected route, instead of a 500.
+    """
+
+
+class EntityMismatch(UsageError, TokenInvalid):
+    """``update_token(entity_id=...)`` names another entity than the token.
+
+    The client gets a 401 ``token_invalid``; the message tells the developer
+    to use ``create_token()`` for another entity.
+    """
+
+
 class InsufficientScope(AuthError):
     """A valid token of an entity the route does not admit (RFC 6750, 3.1).
 
@@ -128,6 +146,15 @@ class InvalidRequest(AuthError):
     error = "invalid_request"
     rfc6750_error = "invalid_request"
     description = "The request carries conflicting credentials."
+
+
+class CsrfFailed(AuthError):
+    """A state-changing request sent its token in a cookie without its CSRF value."""
+
+    code = 403
+    error = "csrf_failed"
+    rfc6750_error = None
+    description = "The request's CSRF value is missing or does not match the token."
 
 
 class EntityStoreUnavailable(AuthError):

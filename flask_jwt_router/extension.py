@@ -20,6 +20,7 @@ from flask import (
 
 from . import errors, jwks
 from .backends.base import EntityBackend, EntityStoreError, InvalidEntityId
+from .cookies import REFRESH_COOKIE_ATTR, TokenReader
 from .entities import Entity, EntityRegistry, default_backends
 from .keys import KeyRing, load_key_ring, report_weak_keys, snapshot
 from .revocation import check_setting as check_revocation_store
@@ -36,7 +37,6 @@ from .sessions import (
 )
 from .settings import MAX_EXPIRE_DAYS, RouteEntry, Settings, build_settings
 from .tokens import RESERVED_CLAIMS, TokenCodec, check_custom_claims, new_claims
-from .transport import read_token
 
 EXTENSION_KEY = "flask_jwt_router"
 
@@ -52,6 +52,7 @@ class _Runtime:
     policy: RoutePolicy
     codec: TokenCodec
     registry: EntityRegistry
+    reader: TokenReader
     sessions: Sessions
     #: Names this library may set on ``g``; cleared at every request.
     g_names: tuple[str, ...]
@@ -124,8 +125,9 @@ class _AppState:
             policy=policy,
             codec=TokenCodec(settings, keys),
             registry=registry,
+            reader=TokenReader(self.app, settings),
             sessions=sessions,
-            g_names=(CLAIMS_ATTR, *registry.table_names),
+            g_names=(CLAIMS_ATTR, REFRESH_COOKIE_ATTR, *registry.table_names),
             published=published,
         )
 
@@ -142,12 +144,18 @@ class _AppState:
     def respond(self, error: errors.AuthError) -> Response:
         """Build the response for a refusal, with the app's handler if any."""
         handler = self.ext._error_handler
+        runtime = self.runtime
 
         if handler is not None:
-            return handler(error)
+            response = handler(error)
+        else:
+            realm = runtime.settings.realm if runtime else "api"
+            response = errors.default_error_response(error, realm)
 
-        realm = self.runtime.settings.realm if self.runtime else "api"
-        return errors.default_error_response(error, realm)
+        if runtime is not None and runtime.settings.cookies.clear_on_refusal:
+            response = runtime.reader.after_refusal(request, error, response)
+
+        return response
 
 
 class JwtRoutes:
@@ -221,6 +229,7 @@ class JwtRoutes:
         # first request, in case the app changes its config in between.
         settings = build_settings(app.config, log=False)
         check_revocation_store(app.config.get("JWT_ROUTER_REVOCATION_STORE"))
+        sessions = build_sessions(app.config, settings.leeway.total_seconds())
         models = [*self._entity_models, *(entity_models or ())]
         EntityRegistry(
             [*models, *_config_models(app.config)], self._backends, settings.entity_key
@@ -239,6 +248,7 @@ class JwtRoutes:
             state.refresh_route = add_refresh_route(
                 app, refresh_path, self.refresh_tokens
             )
+            _check_refresh_route(app, state.refresh_route, sessions)
 
         app.extensions[EXTENSION_KEY] = state
 
@@ -324,15 +334,17 @@ class JwtRoutes:
         the client the same 401 as on a protected route. Custom claims of the
         request's token are carried over to the new one.
 
-        :raises UsageError: when the request carried no token, or
-            ``entity_id`` is not the id in that token.
+        :raises TokenRequired: when the request carried no token.
+        :raises EntityMismatch: when ``entity_id`` is not the id in the token.
+            Both are a :class:`UsageError` for the developer and answer the
+            client 401.
         """
         runtime = _state().ready()
         claims = _request_claims(runtime)
         entity, token_id = _identity(runtime, claims)
 
         if entity_id is not None and _convert(entity, entity_id) != token_id:
-            raise errors.UsageError(
+            raise errors.EntityMismatch(
                 "update_token(entity_id=...) was given an id that is not the one in"
                 " the request's token; use create_token() to issue a token for"
                 " another entity."
@@ -392,7 +404,7 @@ class JwtRoutes:
         .. versionadded:: 1.0
         """
         runtime = _state().ready()
-        token = _required_token("refresh_tokens()")
+        token = _required_token(runtime, "refresh_tokens()", refresh=True)
         claims = runtime.codec.decode(token)
         entity, entity_id = _identity(runtime, claims)
 
@@ -690,9 +702,12 @@ def _jwks_view(state: _AppState) -> t.Callable[[], Response]:
 
 
 def _authenticate(
-    runtime: _Runtime, entities: t.AbstractSet[str] | None = None
+    runtime: _Runtime,
+    entities: t.AbstractSet[str] | None = None,
+    cookie_allowed: bool = True,
 ) -> tuple[dict[str, t.Any], Entity, object]:
-    token = read_token(request._get_current_object())  # type: ignore[attr-defined]
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    token = runtime.reader.token(req, cookie_allowed)
 
     if token is None:
         raise errors.TokenMissing()
@@ -760,25 +775,34 @@ def _request_claims(runtime: _Runtime) -> dict[str, t.Any]:
 
     if claims is None:
         # A public route: nothing was verified yet, so verify it all here.
-        if read_token(request) is None:
-            raise errors.UsageError(
+        # Ignored routes never read a token cookie.
+        rule = request.url_rule
+        cookie_allowed = (
+            rule is None
+            or runtime.policy.access(rule, request.method) is not Access.IGNORED
+        )
+
+        if runtime.reader.token(request, cookie_allowed) is None:
+            raise errors.TokenRequired(
                 "update_token() needs a request that carried a token; use"
                 " create_token(entity_id=..., table_name=...) to issue a first one."
             )
 
-        claims = _authenticate(runtime)[0]
+        claims = _authenticate(runtime, cookie_allowed=cookie_allowed)[0]
 
     return t.cast("dict[str, t.Any]", claims)
 
 
-def _required_token(caller: str) -> str:
+def _required_token(runtime: _Runtime, caller: str, refresh: bool = False) -> str:
     if not has_request_context():
         raise errors.UsageError(
             f"{caller} reads the token of the current request; call it inside a"
             " request or pass the token."
         )
 
-    token = read_token(request)
+    # A refresh token in a cookie lives in the refresh cookie, not the access one.
+    reader = runtime.reader
+    token = reader.refresh_token(request) if refresh else reader.token(request)
 
     if token is None:
         raise errors.TokenMissing()
@@ -794,7 +818,7 @@ def _claims_of(
     The claims are ``None`` for an expired token, which needs no revoking.
     """
     if token is None:
-        token = _required_token(caller)
+        token = _required_token(runtime, caller)
         verified = g.get(CLAIMS_ATTR)
 
         if verified is not None:

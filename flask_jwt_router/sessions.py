@@ -22,6 +22,7 @@ from datetime import timedelta
 from flask import Flask, jsonify
 
 from . import errors
+from .cookies import refreshed_from_cookie, set_access_cookies, set_refresh_cookies
 from .revocation import RevocationStore, RevocationStoreError, store_from_setting
 from .settings import RouteEntry
 
@@ -438,6 +439,13 @@ def add_refresh_route(
 
     def refresh_view() -> t.Any:
         pair = exchange()
+
+        if refreshed_from_cookie():
+            # A browser: the new pair goes back in HttpOnly cookies only.
+            response = jsonify(token_type="cookie")
+            set_access_cookies(response, pair.access_token)
+            return set_refresh_cookies(response, pair.refresh_token)
+
         return jsonify(
             access_token=pair.access_token,
             refresh_token=pair.refresh_token,

@@ -7,8 +7,10 @@ import logging
 import typing as t
 from datetime import timedelta
 
+from .cookies import CookieSettings, build_cookie_settings
 from .errors import ConfigurationError
 from .keys import HMAC_ALGORITHMS, parse_algorithm, secret_key
+from .transport import DEFAULT_LOCATIONS, parse_locations
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +50,9 @@ class Settings:
     leeway: timedelta
     realm: str
     max_token_bytes: int
+    #: Where tokens are read, in order, unless a view chooses its own.
+    token_locations: tuple[str, ...]
+    cookies: CookieSettings
     #: ``iss`` written into tokens and required of them.
     issuer: str | None = None
     #: ``aud`` written into tokens; a token must name one of these.
@@ -83,6 +88,10 @@ def build_settings(config: t.Mapping[str, t.Any], *, log: bool = True) -> Settin
     expires = _expires(config)
     leeway = _seconds(config, "JWT_ROUTER_LEEWAY", default=5, allow_zero=True)
     max_lifetime = _max_lifetime(config, expires)
+    token_locations = parse_locations(
+        config.get("JWT_ROUTER_TOKEN_LOCATION", DEFAULT_LOCATIONS),
+        "JWT_ROUTER_TOKEN_LOCATION",
+    )
 
     return Settings(
         secret_key=secret_key,
@@ -93,8 +102,10 @@ def build_settings(config: t.Mapping[str, t.Any], *, log: bool = True) -> Settin
         entity_key=entity_key,
         expires=expires,
         leeway=timedelta(seconds=leeway),
-        realm=str(config.get("JWT_ROUTER_REALM", "api")).replace('"', "'"),
-        max_token_bytes=int(config.get("JWT_ROUTER_MAX_TOKEN_BYTES", 8192)),
+        realm=_realm(config.get("JWT_ROUTER_REALM", "api")),
+        max_token_bytes=_max_token_bytes(config.get("JWT_ROUTER_MAX_TOKEN_BYTES")),
+        token_locations=token_locations,
+        cookies=build_cookie_settings(config, token_locations),
         issuer=_issuer(config.get("JWT_ROUTER_ISSUER")),
         audience=_audience(config.get("JWT_ROUTER_AUDIENCE")),
         max_lifetime=max_lifetime,
@@ -296,10 +307,51 @@ def _seconds(
         value = value.total_seconds()
 
     is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    # NaN fails every comparison, so it fails these too.
+    in_range = is_number and 0 <= value < _MAX_SECONDS and (allow_zero or value > 0)
 
-    if not is_number or value < 0 or (value == 0 and not allow_zero):
+    if not in_range:
+        lower = "zero or more" if allow_zero else "more than zero"
         raise ConfigurationError(
-            f"{key} must be a number of seconds or a timedelta, got {value!r}."
+            f"{key} must be a number of seconds ({lower}, finite) or a timedelta,"
+            f" got {value!r}."
         )
 
     return float(value)
+
+
+#: About a hundred years, the longest span any duration setting may take.
+_MAX_SECONDS = 100 * 366 * 24 * 3600
+
+
+def _realm(value: object) -> str:
+    # The realm is a quoted header parameter: quotes and backslashes are
+    # replaced; anything but printable ASCII (a line break above all, which
+    # the server would refuse on every refusal) is a configuration error.
+    if isinstance(value, str):
+        value = value.replace('"', "'").replace("\\", "/")
+
+    if not (
+        isinstance(value, str)
+        and 0 < len(value) <= 200
+        and all(" " <= char <= "~" for char in value)
+    ):
+        raise ConfigurationError(
+            f"JWT_ROUTER_REALM must be a short string of printable ASCII, such as"
+            f" 'api', got {value!r}."
+        )
+
+    return value
+
+
+def _max_token_bytes(value: object) -> int:
+    if value is None:
+        return 8192
+
+    if isinstance(value, bool) or not isinstance(value, int) or value < 256:
+        raise ConfigurationError(
+            f"JWT_ROUTER_MAX_TOKEN_BYTES must be a whole number of bytes, at least"
+            f" 256 (default 8192), got {value!r}."
+        )
+
+    return value

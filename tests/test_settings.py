@@ -414,3 +414,36 @@ def test_config_set_after_first_request_is_not_read_again(app: Flask) -> None:
     app.config["WHITE_LIST_ROUTES"] = [("GET", "/public")]
 
     assert client.get("/public").status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("JWT_ROUTER_LEEWAY", float("nan")),
+        ("JWT_ROUTER_LEEWAY", float("inf")),
+        ("JWT_ROUTER_LEEWAY", -1),
+        ("JWT_ROUTER_LEEWAY", "5"),
+        ("JWT_ROUTER_MAX_TOKEN_BYTES", [8192]),
+        ("JWT_ROUTER_MAX_TOKEN_BYTES", "abc"),
+        ("JWT_ROUTER_MAX_TOKEN_BYTES", 0),
+        ("JWT_ROUTER_MAX_TOKEN_BYTES", -1),
+        ("JWT_ROUTER_MAX_TOKEN_BYTES", 1.5),
+        ("JWT_ROUTER_MAX_TOKEN_BYTES", True),
+    ],
+)
+def test_numeric_settings_are_checked_at_init_app(app, key, value) -> None:
+    app.config[key] = value
+
+    with pytest.raises(ConfigurationError, match=key):
+        JwtRoutes(app)
+
+
+def test_zero_leeway_and_a_larger_token_limit_are_accepted(app, fsa, tokens) -> None:
+    app.config.update(JWT_ROUTER_LEEWAY=0, JWT_ROUTER_MAX_TOKEN_BYTES=16384)
+    add_views(app)
+    jwt_routes = JwtRoutes(app, entity_models=[fsa.User])
+
+    with app.app_context():
+        token = jwt_routes.create_token(entity_id=1, table_name="users")
+
+    assert app.test_client().get("/me", headers=tokens.bearer(token)).status_code == 200

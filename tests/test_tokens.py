@@ -352,8 +352,15 @@ def test_update_token_with_a_malformed_header_on_a_public_route(app, jwt_routes)
 
 
 def test_update_token_without_a_token_says_to_use_create_token(app, jwt_routes):
-    with pytest.raises(UsageError, match=r"create_token\("):
-        app.test_client().post("/login")
+    response = app.test_client().post("/login")
+
+    assert response.status_code == 401
+    assert response.json["error"] == "token_missing"
+    assert "create_token(" in response.json["message"]
+
+    with app.test_request_context("/login", method="POST"):
+        with pytest.raises(UsageError, match=r"create_token\("):
+            jwt_routes.update_token()
 
 
 def test_update_token_outside_a_request_says_to_use_create_token(app, jwt_routes):
@@ -364,8 +371,15 @@ def test_update_token_outside_a_request_says_to_use_create_token(app, jwt_routes
 def test_update_token_for_another_entity_raises(app, jwt_routes, tokens) -> None:
     other = make(jwt_routes, app, 2, "users")
 
-    with pytest.raises(UsageError, match="not the one in the request's token"):
-        app.test_client().post("/login", headers=tokens.bearer(other))
+    response = app.test_client().post("/login", headers=tokens.bearer(other))
+
+    assert response.status_code == 401
+    assert response.json["error"] == "token_invalid"
+    assert "not the one in the request's token" in response.json["message"]
+
+    with app.test_request_context("/login", headers=tokens.bearer(other)):
+        with pytest.raises(UsageError, match="not the one in the request's token"):
+            jwt_routes.update_token(entity_id=1)
 
 
 def test_update_token_id_given_as_string_is_the_same_entity(app, fsa, tokens) -> None:
@@ -389,8 +403,9 @@ def test_nothing_leaks_into_a_later_update_token(app, jwt_routes, tokens) -> Non
         assert client.get("/me", headers=tokens.bearer(token)).status_code == 200
         assert CLAIMS_ATTR in g and "users" in g
 
-        with pytest.raises(UsageError, match=r"create_token\("):
-            client.post("/public")
+        refused = client.post("/public")
+        assert refused.status_code == 401
+        assert "create_token(" in refused.json["message"]
 
         assert CLAIMS_ATTR not in g and "users" not in g
 

@@ -8,7 +8,7 @@ import typing as t
 import pytest
 from flask import Flask, Response, g, jsonify
 
-from flask_jwt_router import AuthError, JwtRoutes
+from flask_jwt_router import AuthError, ConfigurationError, JwtRoutes
 
 OTHER_KEY = "another-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-0123456789"
 
@@ -233,3 +233,34 @@ def test_error_handler_replaces_every_refusal(app, jwt_routes, tokens) -> None:
         "TokenMissing",
         "TokenExpired",
     ]
+
+
+def test_foreign_scheme_header_leaves_the_query_token_usable(app, token) -> None:
+    # A proxy in front of the app may add Basic credentials of its own.
+    headers = {"Authorization": "Basic dXNlcjpwYXNz"}
+
+    response = get_me(app, headers=headers, query_string={"auth": token})
+
+    assert response.status_code == 200
+    assert response.json == {"id": 2}
+    refused = get_me(app, headers=headers)
+    assert refused.status_code == 401
+    assert refused.json["error"] == "token_missing"
+
+
+def test_repeated_auth_parameters_must_agree(app, token) -> None:
+    same = get_me(app, query_string=[("auth", token), ("auth", token)])
+    assert same.status_code == 200
+
+    for pair in ([token, "junk"], ["junk", token]):
+        response = get_me(app, query_string=[("auth", value) for value in pair])
+        assert response.status_code == 400
+        assert response.json["error"] == "invalid_request"
+
+
+@pytest.mark.parametrize("realm", ["a\r\nX-Evil: 1", "caf\u00e9", "", 5])
+def test_a_realm_that_cannot_be_a_header_fails_at_startup(app, fsa, realm) -> None:
+    app.config["JWT_ROUTER_REALM"] = realm
+
+    with pytest.raises(ConfigurationError, match="JWT_ROUTER_REALM"):
+        JwtRoutes(app, entity_models=[fsa.User])

@@ -31,11 +31,14 @@ def create_app(test_config: t.Mapping[str, t.Any] | None = None) -> Flask:
             ("POST", "/students"),
             ("POST", "/teachers"),
             ("POST", "/login"),
+            ("POST", "/session"),
             ("GET", "/courses"),
             ("GET", "/courses/<int:course_id>"),
         ],
-        # The index page is left alone entirely (and never prefixed).
-        IGNORED_ROUTES=[("GET", "/")],
+        # The index and browser pages are left alone entirely (never prefixed).
+        IGNORED_ROUTES=[("GET", "/"), ("GET", "/browser")],
+        # Browsers on /browser send their token in a cookie (CSRF-checked).
+        JWT_ROUTER_TOKEN_LOCATION=["header", "query", "cookie"],
         JWT_EXPIRE_DAYS=7,
     )
 
@@ -51,9 +54,11 @@ def create_app(test_config: t.Mapping[str, t.Any] | None = None) -> Flask:
     db.init_app(app)
     jwt_routes.init_app(app, entity_models=[Student, Teacher])
 
-    from . import api, cli
+    from . import api, browser, cli
 
     app.register_blueprint(api.bp, url_prefix=API_PREFIX)
+    app.register_blueprint(browser.bp, url_prefix=API_PREFIX)
+    app.register_blueprint(browser.page_bp)
     app.register_error_handler(HTTPException, _http_error)
     app.cli.add_command(cli.seed)
 
