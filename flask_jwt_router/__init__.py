@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from .backends.base import (
+    BackendNotInstalled,
     EntityBackend,
     EntityStoreError,
     InvalidEntityId,
     PrimaryKey,
 )
+from .backends.callables import CallableEntity, entity_loader
 from .cookies import (
     csrf_token,
     refresh_token_from_cookie,
@@ -51,7 +53,9 @@ from .sessions import RevocationUnavailable, TokenPair, TokenRevoked, WrongToken
 
 __all__ = [
     "AuthError",
+    "BackendNotInstalled",
     "BadSignature",
+    "CallableEntity",
     "ConfigurationError",
     "CsrfFailed",
     "EntityMismatch",
@@ -88,6 +92,7 @@ __all__ = [
     "optional",
     "public",
     "csrf_token",
+    "entity_loader",
     "refresh_token_from_cookie",
     "set_access_cookies",
     "set_refresh_cookies",

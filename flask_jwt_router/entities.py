@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import typing as t
 
-from .backends.base import EntityBackend, IdConverter, PrimaryKey
+from .backends.base import EntityBackend, IdConverter, PrimaryKey, package_available
 from .errors import ConfigurationError
 
 
@@ -26,10 +26,33 @@ class Entity:
 
 
 def default_backends() -> list[EntityBackend]:
-    """New instances of the built-in backends, in the order they are asked."""
-    from .backends.sqlalchemy import SQLAlchemyBackend
+    """New instances of the built-in backends, in the order they are asked.
 
-    return [SQLAlchemyBackend()]
+    A backend whose ORM is not installed is left out: no model of it can
+    exist. Nothing here imports an ORM.
+    """
+    from .backends.callables import CallableBackend
+
+    backends: list[EntityBackend] = []
+
+    if package_available("sqlalchemy"):
+        from .backends.sqlalchemy import SQLAlchemyBackend
+
+        backends.append(SQLAlchemyBackend())
+
+    if package_available("peewee"):
+        from .backends.peewee import PeeweeBackend
+
+        backends.append(PeeweeBackend())
+
+    if package_available("pony"):
+        from .backends.pony import PonyBackend
+
+        backends.append(PonyBackend())
+
+    backends.append(CallableBackend())
+
+    return backends
 
 
 class EntityRegistry:
@@ -95,11 +118,7 @@ def _describe(
     backend = next((b for b in backends if b.handles(model)), None)
 
     if backend is None:
-        tried = ", ".join(b.name for b in backends)
-        raise ConfigurationError(
-            f"No entity backend handles {_name(model)} (tried: {tried})."
-            " Use a model of a supported ORM, or register a backend for it."
-        )
+        raise ConfigurationError(_unhandled(model, backends))
 
     table_name = backend.table_name(model)
 
@@ -132,3 +151,34 @@ def _describe(
 
 def _name(model: t.Any) -> str:
     return getattr(model, "__name__", repr(model))
+
+
+def _unhandled(model: t.Any, backends: t.Sequence[EntityBackend]) -> str:
+    tried = ", ".join(b.name for b in backends) or "none"
+
+    if isinstance(model, type):
+        what = f"{model.__name__} (from module {model.__module__})"
+    else:
+        what = repr(model)
+
+    message = (
+        f"No entity backend handles {what}, listed in entity_models or"
+        f" ENTITY_MODELS; backends tried, in order: {tried}."
+    )
+
+    if isinstance(model, str):
+        return (
+            f"{message} entity_models takes model classes, not table names:"
+            " pass the class itself."
+        )
+
+    if not isinstance(model, type) and any(b.handles(type(model)) for b in backends):
+        return f"{message} It is an instance; pass its class, {_name(type(model))}."
+
+    return (
+        f"{message} Pass a mapped SQLAlchemy class, a Peewee model, a Pony entity"
+        " or a flask_jwt_router.CallableEntity; an ORM that is not installed is"
+        " not tried (pip install flask-jwt-router[peewee], for example). For"
+        " anything else, give your own backend:"
+        " JwtRoutes(app, backends=[MyBackend()])."
+    )

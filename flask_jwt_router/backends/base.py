@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import importlib.util
 import inspect
 import typing as t
 import uuid
+
+from ..errors import ConfigurationError
 
 if t.TYPE_CHECKING:
     from flask import Flask
@@ -31,6 +34,35 @@ class EntityStoreError(Exception):
     """
 
 
+class BackendNotInstalled(ConfigurationError, ImportError):
+    """A backend was asked for, but the ORM it needs is not installed.
+
+    The message names the extra to install, such as
+    ``pip install flask-jwt-router[peewee]``.
+    """
+
+
+def package_available(package: str) -> bool:
+    """Whether ``package`` can be imported; it is looked for, not imported."""
+    try:
+        return importlib.util.find_spec(package) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def require_package(package: str, backend: str, extra: str) -> None:
+    """Raise :class:`BackendNotInstalled` unless ``package`` can be imported.
+
+    :param backend: the backend's name as users know it, such as ``"Peewee"``.
+    :param extra: the extra of flask-jwt-router that installs ``package``.
+    """
+    if not package_available(package):
+        raise BackendNotInstalled(
+            f"The {backend} entity backend needs the '{package}' package, which is"
+            f" not installed. Install it with: pip install flask-jwt-router[{extra}]"
+        )
+
+
 @dataclasses.dataclass(frozen=True)
 class PrimaryKey:
     """The primary key of an entity model."""
@@ -44,8 +76,13 @@ class PrimaryKey:
 class EntityBackend(abc.ABC):
     """Connects the extension to the models of one ORM.
 
-    Everything except :meth:`load` is called once per model at startup; only
-    the converter and :meth:`load` run per request.
+    The registry asks each backend in turn whether it :meth:`handles` a model
+    and uses the first that does. Everything but :meth:`load` runs once per
+    model when an app is set up; per request, only the id converter and
+    :meth:`load` run. A backend instance may serve several apps, so it keeps
+    no per-app or per-request state of its own.
+
+    See ``docs/backends/custom.rst`` for writing one.
     """
 
     #: Short name used in messages, such as ``"sqlalchemy"``.
@@ -53,32 +90,47 @@ class EntityBackend(abc.ABC):
 
     @abc.abstractmethod
     def handles(self, model: object) -> bool:
-        """Whether ``model`` belongs to this backend's ORM.
+        """Whether ``model`` belongs to this backend.
 
-        Must not import an ORM the app does not use.
+        Any object can be passed in, not only classes. Must not import an ORM
+        the app does not use: look in ``sys.modules`` first.
         """
 
     @abc.abstractmethod
     def table_name(self, model: t.Any) -> str:
-        """The table name that tokens carry for ``model``."""
+        """The table name that tokens carry for ``model``: a non-empty string.
+
+        It is also the name of the entity on ``flask.g``.
+        """
 
     @abc.abstractmethod
     def primary_key(self, model: t.Any) -> PrimaryKey:
-        """The single-column primary key of ``model``.
+        """The single-column primary key of ``model``: its column name, which
+        new tokens carry the id under, and the Python type of its values.
 
-        :raises ConfigurationError: when there is none or it is composite.
+        :raises ConfigurationError: when there is none, it is composite, or
+            its type cannot name an entity.
         """
 
     def id_converter(self, model: t.Any) -> IdConverter:
-        """Return the function that converts a token's id for ``model``."""
+        """The function that turns a token's id into a value for :meth:`load`.
+
+        It raises :class:`InvalidEntityId` for a value that cannot be a key
+        (the request is then refused with 401). The default picks the
+        converter for the key's ``python_type``: ``int``, ``str`` or
+        ``uuid.UUID``.
+        """
         return converter_for(self.primary_key(model).python_type)
 
     @abc.abstractmethod
     def load(self, model: t.Any, entity_id: object) -> object | None:
         """Load one entity by its already converted id.
 
-        :returns: the entity, or ``None`` when there is no such row.
-        :raises EntityStoreError: when the store fails.
+        :returns: the entity, or ``None`` when there is none, including when
+            the store refuses the value itself (out of range for its column,
+            say). An ORM's own not-found exception never escapes.
+        :raises EntityStoreError: when the store fails (down, timing out);
+            the request is answered 503.
         """
 
     def instance_id(self, model: t.Any, instance: object) -> object:
@@ -91,13 +143,16 @@ class EntityBackend(abc.ABC):
         return getattr(instance, self.primary_key(model).name)
 
     def init_app(self, app: Flask) -> None:  # noqa: B027 - optional hook
-        """Prepare for ``app``; called once from ``JwtRoutes.init_app``."""
+        """Prepare for ``app``; called once from ``JwtRoutes.init_app``, where
+        request hooks may still be registered."""
 
     def check_model(self, model: t.Any) -> None:  # noqa: B027 - optional hook
-        """Fail early, before the first request is served, if ``model`` cannot
-        be loaded in this app (no session found, for example).
+        """Fail before the first request is served if ``model`` cannot be
+        loaded in this app (no session or database, for example).
 
-        Called inside an app context. :raises ConfigurationError:
+        Called inside an app context, once per app.
+
+        :raises ConfigurationError: naming the model and the fix.
         """
 
 

@@ -9,7 +9,7 @@ import typing as t
 from flask import current_app, g
 
 from ..errors import ConfigurationError
-from .base import EntityBackend, EntityStoreError, PrimaryKey
+from .base import EntityBackend, EntityStoreError, PrimaryKey, require_package
 
 if t.TYPE_CHECKING:
     from flask import Flask
@@ -40,6 +40,7 @@ class SQLAlchemyBackend(EntityBackend):
     name = "sqlalchemy"
 
     def __init__(self, session: t.Any = None) -> None:
+        require_package("sqlalchemy", "SQLAlchemy", "sqlalchemy")
         self._session = session
         self._factory = session is not None and not hasattr(session, "get")
 

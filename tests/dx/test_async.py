@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import sys
 import typing as t
 
 import pytest
 from flask import Flask, g
 
 from flask_jwt_router import (
+    CallableEntity,
+    ConfigurationError,
     EntityBackend,
     JwtRoutes,
     PrimaryKey,
     current_identity,
+    entity_loader,
     optional,
 )
 from flask_jwt_router.backends.base import (
@@ -111,10 +115,11 @@ def returns_awaitable(uid: str) -> t.Awaitable[Pupil | None]:
     ],
     ids=["async-def", "partial", "async-call", "returns-awaitable", "sync"],
 )
-def test_async_loader(loader: t.Callable[[str], t.Any]) -> None:
+def test_async_plain_callable_loader(loader: t.Callable[[str], t.Any]) -> None:
     app = Flask(__name__)
     app.config["SECRET_KEY"] = SECRET
-    JwtRoutes(app, entity_models=[Pupil], backends=[_LoaderBackend(loader)])
+    pupils = CallableEntity("pupils", loader, id_type=str, key="uid")
+    JwtRoutes(app, entity_models=[pupils])
 
     @app.get("/me")
     def me() -> dict[str, t.Any]:
@@ -139,3 +144,49 @@ def test_is_async_callable() -> None:
     assert is_async_callable(AsyncCallable())
     assert not is_async_callable(returns_awaitable)
     assert not is_async_callable(PUPILS.get)
+
+
+def test_async_loader_by_decorator() -> None:
+    @entity_loader("pupils", id_type=str)
+    async def pupil(uid: str) -> Pupil | None:
+        return await load_pupil(uid)
+
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = SECRET
+    JwtRoutes(app, entity_models=[pupil])
+
+    @app.get("/me")
+    async def me() -> dict[str, t.Any]:
+        return {"uid": current_identity().entity.uid}
+
+    headers = auth_headers(table_name="pupils", entity_id="p1", app=app)
+
+    assert app.test_client().get("/me", headers=headers).json == {"uid": "p1"}
+
+
+def test_custom_backend_with_the_helpers() -> None:
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = SECRET
+    JwtRoutes(app, entity_models=[Pupil], backends=[_LoaderBackend(load_pupil)])
+
+    @app.get("/me")
+    def me() -> dict[str, t.Any]:
+        return {"uid": g.pupils.uid}
+
+    headers = auth_headers(table_name="pupils", entity_id="p1", app=app)
+
+    assert app.test_client().get("/me", headers=headers).json == {"uid": "p1"}
+
+
+def test_async_loader_without_asgiref_fails_at_startup(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # What an install without the async extra looks like to an import.
+    monkeypatch.setitem(sys.modules, "asgiref", None)
+    monkeypatch.setitem(sys.modules, "asgiref.sync", None)
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = SECRET
+    JwtRoutes(app, entity_models=[CallableEntity("pupils", load_pupil)])
+
+    with pytest.raises(ConfigurationError, match=r"flask-jwt-router\[async\]"):
+        auth_headers(table_name="pupils", entity_id="p1", app=app)
