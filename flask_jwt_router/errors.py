@@ -177,14 +177,29 @@ class KeySetUnavailable(AuthError):
 
 def default_error_response(error: AuthError, realm: str) -> Response:
     """Build the JSON response the library sends for a refusal."""
-    body = json.dumps({"error": error.error, "message": error.message})
-    response = Response(body, status=error.code, mimetype="application/json")
-    response.headers["WWW-Authenticate"] = error.www_authenticate(realm)
+    headers = [("WWW-Authenticate", error.www_authenticate(realm))]
 
     if error.code == 503:
-        response.headers["Retry-After"] = "5"
+        headers.append(("Retry-After", "5"))
 
-    return response
+    key = (error.error, error.message)
+    body = _BODIES.get(key)
+
+    if body is None:
+        body = json.dumps({"error": error.error, "message": error.message}).encode()
+
+        # Messages are fixed texts in practice; the bound only guards memory.
+        if len(_BODIES) < 512:
+            _BODIES[key] = body
+
+    return Response(body, status=error.code, headers=headers, mimetype=_JSON)
+
+
+_JSON = "application/json"
+
+#: JSON bodies per (error code, message): refusals are frequent and their
+#: bodies few, so each is serialised once.
+_BODIES: dict[tuple[str, str], bytes] = {}
 
 
 def _quote_safe(text: str) -> str:

@@ -82,6 +82,8 @@ class _AppState:
         self.keys = keys
         self.runtime: _Runtime | None = None
         self.refresh_route: RouteEntry | None = None
+        #: ids of the backends whose ``init_app`` ran for this app.
+        self.prepared_backends: frozenset[int] = frozenset()
         self._lock = threading.Lock()
 
     def ready(self) -> _Runtime:
@@ -104,6 +106,7 @@ class _AppState:
 
         with self.app.app_context():
             for entity in registry:
+                self._check_prepared(entity)
                 entity.backend.check_model(entity.model)
 
         sessions = build_sessions(config, settings.leeway.total_seconds())
@@ -130,6 +133,18 @@ class _AppState:
             g_names=(CLAIMS_ATTR, REFRESH_COOKIE_ATTR, *registry.table_names),
             published=published,
         )
+
+    def _check_prepared(self, entity: Entity) -> None:
+        backend = entity.backend
+        has_hooks = type(backend).init_app is not EntityBackend.init_app
+
+        if has_hooks and id(backend) not in self.prepared_backends:
+            raise errors.ConfigurationError(
+                f"ENTITY_MODELS gained {entity.model.__name__} after init_app, and"
+                f" the {backend.name} backend it needs sets itself up in init_app."
+                " Put the model in ENTITY_MODELS (or entity_models=) before"
+                " calling init_app."
+            )
 
     def _key_ring(self) -> KeyRing:
         """The ring built by ``init_app``, or a new one if its config changed."""
@@ -231,17 +246,21 @@ class JwtRoutes:
         check_revocation_store(app.config.get("JWT_ROUTER_REVOCATION_STORE"))
         sessions = build_sessions(app.config, settings.leeway.total_seconds())
         models = [*self._entity_models, *(entity_models or ())]
-        EntityRegistry(
+        registry = EntityRegistry(
             [*models, *_config_models(app.config)], self._backends, settings.entity_key
         )
+        # Only the backends this app's models use: a backend's hooks run on
+        # every request, and an unused one would tax them all.
+        prepared = {id(entity.backend): entity.backend for entity in registry}
 
-        for backend in self._backends:
+        for backend in prepared.values():
             backend.init_app(app)
 
         from .cli import jwt_router_cli
 
         app.cli.add_command(jwt_router_cli)
         state = _AppState(self, app, models, (snapshot(app.config), ring))
+        state.prepared_backends = frozenset(prepared)
         refresh_path = refresh_route_path(app.config)
 
         if refresh_path is not None:
