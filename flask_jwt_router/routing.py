@@ -93,8 +93,8 @@ _DEFAULT = Decision(Access.PROTECTED, reasons=("default",))
 
 
 class _Shape(t.NamedTuple):
-    # The path with each placeholder replaced by "<>" and no trailing slash,
-    # and the converter of each placeholder (None: any converter).
+    # The path with each placeholder replaced by "<>", and the converter of
+    # each placeholder (None: any converter).
     skeleton: str
     converters: tuple[str | None, ...]
 
@@ -112,11 +112,26 @@ def _shape(path: str, typed: bool) -> _Shape:
         return "<>"
 
     skeleton = _PLACEHOLDER.sub(erase, path)
-
-    if len(skeleton) > 1:
-        skeleton = skeleton.rstrip("/")
-
     return _Shape(skeleton, tuple(converters))
+
+
+def check_entry_path(path: str, source: str) -> None:
+    """Refuse a config path whose placeholders Flask could not have written.
+
+    :raises ConfigurationError: naming the entry and the expected form.
+    """
+    rest = _PLACEHOLDER.sub("", path)
+
+    if "<" in rest or ">" in rest:
+        raise ConfigurationError(
+            f"{source} has the path {path!r}, whose placeholder is malformed;"
+            " write it as the route's rule does, such as '<int:user_id>' or"
+            " '<user_id>'."
+        )
+
+
+def _toggle_slash(skeleton: str) -> str:
+    return skeleton[:-1] if skeleton.endswith("/") else skeleton + "/"
 
 
 def _converters_match(entry: _Shape, rule: _Shape) -> bool:
@@ -129,11 +144,22 @@ def _converters_match(entry: _Shape, rule: _Shape) -> bool:
 class _EntryIndex:
     """Route entries indexed by the shape of their path."""
 
-    def __init__(self, entries: t.Iterable[RouteEntry]) -> None:
+    def __init__(
+        self, entries: t.Iterable[RouteEntry], rule_skeletons: t.Container[str]
+    ) -> None:
         self._by_skeleton: dict[str, list[tuple[_Shape, RouteEntry]]] = {}
 
         for entry in entries:
             shape = _shape(entry.path, typed=False)
+            skeleton = shape.skeleton
+            toggled = _toggle_slash(skeleton)
+
+            # "/register" for a rule "/register/" (or the other way round)
+            # means that rule, but only when the app has no rule spelled
+            # exactly as the entry: then the entry means that one alone.
+            if skeleton not in rule_skeletons and toggled in rule_skeletons:
+                shape = shape._replace(skeleton=toggled)
+
             self._by_skeleton.setdefault(shape.skeleton, []).append((shape, entry))
 
     def matches(
@@ -174,8 +200,11 @@ class RoutePolicy:
         *,
         entity_tables: t.Collection[str] | None = None,
     ) -> None:
-        self._public = _EntryIndex(white_list)
-        self._ignored = _EntryIndex(ignored)
+        skeletons = {
+            _shape(rule.rule, typed=True).skeleton for rule in app.url_map.iter_rules()
+        }
+        self._public = _EntryIndex(white_list, skeletons)
+        self._ignored = _EntryIndex(ignored, skeletons)
         self._static_endpoints = _static_endpoints(app)
         self._view_functions = app.view_functions
         self._blueprint_marks = _blueprint_marks(app)
