@@ -451,6 +451,13 @@ class JwtRoutes:
         sessions = runtime.sessions
         horizon = self._horizon(runtime)
 
+        if token_or_jti is not None and not isinstance(token_or_jti, str):
+            raise errors.UsageError(
+                f"revoke_token() takes a token or a jti as a string, got"
+                f" {type(token_or_jti).__name__}; pass nothing to revoke the"
+                " current request's token."
+            )
+
         if token_or_jti is not None and token_or_jti.count(".") != 2:
             if not token_or_jti.strip():
                 raise errors.UsageError(

@@ -169,7 +169,8 @@ def _bearer(header: str) -> str:
 
     if not parts or parts[0].lower() != "bearer":
         raise errors.TokenMissing(
-            "This resource needs a token sent as 'Authorization: Bearer <token>'."
+            "The Authorization header uses another scheme; this resource needs"
+            " 'Authorization: Bearer <token>'."
         )
 
     token = parts[1].strip() if len(parts) == 2 else ""
