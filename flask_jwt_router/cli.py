@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 
 from .audit import RouteInfo, check_routes, route_map
 from .errors import JwtRouterError
+from .settings import MAX_EXPIRE_DAYS
 from .tokens import check_custom_claims
 
 jwt_router_cli = AppGroup(
@@ -74,9 +75,10 @@ def token_command(
     """Print a token for the row ENTITY_ID of TABLE_NAME."""
     from .extension import _state
 
-    if days is not None and days <= 0:
+    if days is not None and not 0 < days <= MAX_EXPIRE_DAYS:
         raise click.BadParameter(
-            "must be a positive number of days", param_hint="--days"
+            f"must be a positive number of days, at most {MAX_EXPIRE_DAYS}",
+            param_hint="--days",
         )
 
     extra = dict(_claim(text) for text in claims)

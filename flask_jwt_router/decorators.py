@@ -97,6 +97,11 @@ def optional(
 
     .. versionadded:: 1.0
     """
+    if not isinstance(lenient, bool):
+        raise UsageError(
+            f"@optional(lenient=...) takes True or False, got {lenient!r}."
+        )
+
     if lenient:
         return _decorate(
             target,

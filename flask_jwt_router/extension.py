@@ -116,6 +116,11 @@ class _AppState:
         if self.refresh_route is not None:
             _check_refresh_route(self.app, self.refresh_route, sessions)
             public = (*public, self.refresh_route)
+        elif refresh_route_path(config) is not None:
+            raise errors.ConfigurationError(
+                "JWT_ROUTER_REFRESH_ROUTE was set after init_app; the route is added"
+                " by init_app, so set JWT_ROUTER_REFRESH_ROUTE before calling it."
+            )
 
         policy = RoutePolicy(
             self.app, public, settings.ignored, entity_tables=registry.table_names

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import types
 import typing as t
 
 from flask import g, has_request_context
@@ -12,6 +11,16 @@ from . import errors
 from .tokens import RESERVED_CLAIMS
 
 _E = t.TypeVar("_E")
+
+
+class ReadOnlyDict(dict[str, t.Any]):
+    """A dict that refuses changes, and so still serialises as JSON."""
+
+    def _refuse(self, *args: object, **kwargs: object) -> t.NoReturn:
+        raise TypeError("the claims of a verified token are read-only")
+
+    __setitem__ = __delitem__ = __ior__ = _refuse
+    clear = pop = popitem = setdefault = update = _refuse
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,7 +38,8 @@ class Identity:
     entity_id: object
     #: Every claim of the verified token, read-only.
     claims: t.Mapping[str, t.Any]
-    #: The claims given to ``create_token(claims=...)``, read-only.
+    #: The claims given to ``create_token(claims=...)``, read-only. Both are
+    #: dicts that refuse changes, so a view can return them as JSON.
     custom_claims: t.Mapping[str, t.Any]
 
     def entity_as(self, model: type[_E]) -> _E:
@@ -88,8 +98,8 @@ def current_identity(*, required: bool = True) -> Identity | None:
         entity=g.get(entity.table_name),
         table_name=entity.table_name,
         entity_id=entity_id,
-        claims=types.MappingProxyType(claims),
-        custom_claims=types.MappingProxyType(
-            {name: value for name, value in claims.items() if name not in ours}
+        claims=ReadOnlyDict(claims),
+        custom_claims=ReadOnlyDict(
+            (name, value) for name, value in claims.items() if name not in ours
         ),
     )

@@ -230,6 +230,7 @@ def test_token_options(app: Flask) -> None:
         (["students", "1", "--claim", "exp=1"], 1, "'exp' would overwrite"),
         (["students", "1", "--claim", "novalue"], 2, "is not NAME=VALUE"),
         (["students", "1", "--days", "0"], 2, "positive number of days"),
+        (["students", "1", "--days", "99999"], 2, "at most 36500"),
     ],
 )
 def test_token_refuses_bad_input(

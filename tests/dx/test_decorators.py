@@ -547,3 +547,9 @@ def test_flask_restx_namespace_resource(app: Flask) -> None:
 
     assert client.get("/ping").json == {"who": None}
     assert client.get("/ping", headers={"Authorization": "Bearer x"}).status_code == 401
+
+
+def test_optional_lenient_takes_a_boolean_only() -> None:
+    # A truthy string would quietly make the route looser.
+    with pytest.raises(UsageError, match="lenient"):
+        optional(lenient="no")  # type: ignore[call-overload]

@@ -28,7 +28,7 @@ def identity_app(app: Flask) -> Flask:
             "table": identity.table_name,
             "id": identity.entity_id,
             "id_type": type(identity.entity_id).__name__,
-            "custom": dict(identity.custom_claims),
+            "custom": identity.custom_claims,
             "sub": identity.claims["sub"],
         }
 
