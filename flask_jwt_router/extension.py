@@ -488,13 +488,7 @@ class JwtRoutes:
         runtime = _state().ready()
         entity = runtime.registry.require(table_name)
 
-        try:
-            key_value = entity.convert(entity_id)
-        except InvalidEntityId as exc:
-            raise errors.UsageError(
-                f"entity_id={entity_id!r} is not a valid primary key for"
-                f" {entity.table_name!r}: {exc}."
-            ) from None
+        key_value = _key_value(entity, entity_id)
 
         runtime.sessions.revoke_entity(
             entity.table_name, key_value, self._horizon(runtime)
@@ -564,13 +558,7 @@ class JwtRoutes:
     ) -> str:
         """Sign a token; ``extra`` holds library claims, ``custom`` the app's
         (checked already), which never override the library's."""
-        try:
-            key_value = entity.convert(entity_id)
-        except InvalidEntityId as exc:
-            raise errors.UsageError(
-                f"entity_id={entity_id!r} is not a valid primary key for"
-                f" {entity.table_name!r}: {exc}."
-            ) from None
+        key_value = _key_value(entity, entity_id)
 
         expires = lifetime or self._expires or runtime.settings.expires
         limit = runtime.settings.max_lifetime
@@ -602,6 +590,17 @@ def _custom_claims(entity: Entity, claims: t.Mapping[str, t.Any]) -> dict[str, t
         for name, value in claims.items()
         if name not in RESERVED_CLAIMS and name not in entity.id_claims
     }
+
+
+def _key_value(entity: Entity, entity_id: object) -> object:
+    """``entity_id`` as the developer gave it, converted to the key's type."""
+    try:
+        return entity.convert(entity_id)
+    except InvalidEntityId as exc:
+        raise errors.UsageError(
+            f"entity_id={entity_id!r} is not a valid primary key for"
+            f" {entity.table_name!r}: {exc}."
+        ) from None
 
 
 def _config_models(config: t.Mapping[str, t.Any]) -> list[t.Any]:

@@ -195,15 +195,11 @@ class RedisRevocationStore(RevocationStore):
         connection is tried once more at once (a connection left broken by a
         Redis restart), never after a timeout.
         """
-        try:
-            import redis
-            from redis.backoff import NoBackoff
-            from redis.retry import Retry
-        except ImportError as exc:
-            raise ConfigurationError(
-                "JWT_ROUTER_REVOCATION_STORE is a Redis URL, but the redis package"
-                " is not installed; install flask-jwt-router[redis]."
-            ) from exc
+        _require_redis()
+
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
         options: dict[str, t.Any] = {
             "retry": Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,))
@@ -283,17 +279,20 @@ def store_from_setting(value: object, prefix: str) -> RevocationStore | None:
 def check_setting(value: object) -> None:
     """Check ``JWT_ROUTER_REVOCATION_STORE`` without connecting anywhere."""
     if _is_redis_url(value):
-        try:
-            import redis  # noqa: F401
-        except ImportError as exc:
-            raise ConfigurationError(
-                "JWT_ROUTER_REVOCATION_STORE is a Redis URL, but the redis package"
-                " is not installed; install flask-jwt-router[redis]."
-            ) from exc
-
+        _require_redis()
         return
 
     store_from_setting(value, "")
+
+
+def _require_redis() -> None:
+    try:
+        import redis  # noqa: F401
+    except ImportError as exc:
+        raise ConfigurationError(
+            "JWT_ROUTER_REVOCATION_STORE is a Redis URL, but the redis package"
+            " is not installed; install flask-jwt-router[redis]."
+        ) from exc
 
 
 def _is_redis_url(value: object) -> bool:
