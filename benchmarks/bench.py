@@ -505,6 +505,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, help="interleaved rounds (15)")
     parser.add_argument("--requests", type=int, help="requests per sample (300)")
     parser.add_argument("--profile", action="store_true", help="cProfile of (c)")
+    parser.add_argument(
+        "--no-revocation",
+        action="store_true",
+        help="leave out the revocation rows (bench_revocation.py)",
+    )
     args = parser.parse_args(argv)
 
     rounds = args.rounds or (2 if args.quick else 15)
@@ -532,6 +537,16 @@ def main(argv: list[str] | None = None) -> int:
         for app in _apps(scenarios):
             with app.app_context():
                 db.engine.dispose()
+
+    if not args.no_revocation:
+        # The protected route with revocation off, in memory and on Redis,
+        # as ratios to off; see bench_revocation.py.
+        out.write("\nRevocation, ")
+        out.flush()
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from bench_revocation import main as revocation
+
+        revocation(["--rounds", str(rounds), "--requests", str(count)])
 
     out.write(f"\nwall time {time.perf_counter() - started:.1f} s\n")
     return 0

@@ -144,12 +144,12 @@ def start_redis() -> tuple[str, subprocess.Popen[bytes], str] | None:
     raise SystemExit("redis-server did not start")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=21)
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--redis-url")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     started = None
     redis_url = args.redis_url

@@ -20,6 +20,7 @@ from .cookies import (
     unset_jwt_cookies,
     unset_refresh_cookies,
 )
+from .decorators import entity_scope, ignored, optional, public
 from .errors import (
     AuthError,
     BadSignature,
@@ -27,6 +28,7 @@ from .errors import (
     CsrfFailed,
     EntityMismatch,
     EntityStoreUnavailable,
+    InsufficientScope,
     InvalidRequest,
     JwtRouterError,
     KeySetUnavailable,
@@ -39,6 +41,7 @@ from .errors import (
     UsageError,
 )
 from .extension import JwtRoutes
+from .identity import Identity, current_identity
 from .keys import InsecureKeyWarning
 from .revocation import (
     MemoryRevocationStore,
@@ -59,7 +62,9 @@ __all__ = [
     "EntityBackend",
     "EntityStoreError",
     "EntityStoreUnavailable",
+    "Identity",
     "InsecureKeyWarning",
+    "InsufficientScope",
     "InvalidEntityId",
     "InvalidRequest",
     "JwtRouterError",
@@ -81,6 +86,11 @@ __all__ = [
     "UnknownEntity",
     "UsageError",
     "WrongTokenType",
+    "current_identity",
+    "entity_scope",
+    "ignored",
+    "optional",
+    "public",
     "csrf_token",
     "entity_loader",
     "refresh_token_from_cookie",

@@ -116,6 +116,31 @@ class EntityMismatch(UsageError, TokenInvalid):
     """
 
 
+class InsufficientScope(AuthError):
+    """A valid token of an entity the route does not admit (RFC 6750, 3.1).
+
+    .. versionadded:: 1.0
+    """
+
+    code = 403
+    error = "insufficient_scope"
+    rfc6750_error = "insufficient_scope"
+    description = "This resource is not available to this kind of entity."
+
+    def __init__(self, message: str | None = None, scope: t.Iterable[str] = ()) -> None:
+        super().__init__(message)
+        #: The entity tables the route admits, sent as the ``scope`` attribute.
+        self.scope = tuple(sorted(scope))
+
+    def www_authenticate(self, realm: str) -> str:
+        header = super().www_authenticate(realm)
+
+        if self.scope:
+            header += f', scope="{_quote_safe(" ".join(self.scope))}"'
+
+        return header
+
+
 class InvalidRequest(AuthError):
     code = 400
     error = "invalid_request"
@@ -152,14 +177,29 @@ class KeySetUnavailable(AuthError):
 
 def default_error_response(error: AuthError, realm: str) -> Response:
     """Build the JSON response the library sends for a refusal."""
-    body = json.dumps({"error": error.error, "message": error.message})
-    response = Response(body, status=error.code, mimetype="application/json")
-    response.headers["WWW-Authenticate"] = error.www_authenticate(realm)
+    headers = [("WWW-Authenticate", error.www_authenticate(realm))]
 
     if error.code == 503:
-        response.headers["Retry-After"] = "5"
+        headers.append(("Retry-After", "5"))
 
-    return response
+    key = (error.error, error.message)
+    body = _BODIES.get(key)
+
+    if body is None:
+        body = json.dumps({"error": error.error, "message": error.message}).encode()
+
+        # Messages are fixed texts in practice; the bound only guards memory.
+        if len(_BODIES) < 512:
+            _BODIES[key] = body
+
+    return Response(body, status=error.code, headers=headers, mimetype=_JSON)
+
+
+_JSON = "application/json"
+
+#: JSON bodies per (error code, message): refusals are frequent and their
+#: bodies few, so each is serialised once.
+_BODIES: dict[tuple[str, str], bytes] = {}
 
 
 def _quote_safe(text: str) -> str:

@@ -24,7 +24,7 @@ from .cookies import REFRESH_COOKIE_ATTR, TokenReader
 from .entities import Entity, EntityRegistry, default_backends
 from .keys import KeyRing, load_key_ring, report_weak_keys, snapshot
 from .revocation import check_setting as check_revocation_store
-from .routing import OPEN, Access, RoutePolicy, warn_unmatched
+from .routing import OPEN, OPTIONAL_TOKEN, Access, RoutePolicy, warn_unmatched
 from .sessions import (
     FAMILY_CLAIM,
     REFRESH,
@@ -36,7 +36,7 @@ from .sessions import (
     refresh_route_path,
 )
 from .settings import MAX_EXPIRE_DAYS, RouteEntry, Settings, build_settings
-from .tokens import TokenCodec, new_claims
+from .tokens import RESERVED_CLAIMS, TokenCodec, check_custom_claims, new_claims
 
 EXTENSION_KEY = "flask_jwt_router"
 
@@ -82,6 +82,8 @@ class _AppState:
         self.keys = keys
         self.runtime: _Runtime | None = None
         self.refresh_route: RouteEntry | None = None
+        #: ids of the backends whose ``init_app`` ran for this app.
+        self.prepared_backends: frozenset[int] = frozenset()
         self._lock = threading.Lock()
 
     def ready(self) -> _Runtime:
@@ -104,6 +106,7 @@ class _AppState:
 
         with self.app.app_context():
             for entity in registry:
+                self._check_prepared(entity)
                 entity.backend.check_model(entity.model)
 
         sessions = build_sessions(config, settings.leeway.total_seconds())
@@ -113,8 +116,15 @@ class _AppState:
         if self.refresh_route is not None:
             _check_refresh_route(self.app, self.refresh_route, sessions)
             public = (*public, self.refresh_route)
+        elif refresh_route_path(config) is not None:
+            raise errors.ConfigurationError(
+                "JWT_ROUTER_REFRESH_ROUTE was set after init_app; the route is added"
+                " by init_app, so set JWT_ROUTER_REFRESH_ROUTE before calling it."
+            )
 
-        policy = RoutePolicy(self.app, public, settings.ignored)
+        policy = RoutePolicy(
+            self.app, public, settings.ignored, entity_tables=registry.table_names
+        )
         warn_unmatched(policy)
         _answer_refusals_first(self.app)
 
@@ -128,6 +138,18 @@ class _AppState:
             g_names=(CLAIMS_ATTR, REFRESH_COOKIE_ATTR, *registry.table_names),
             published=published,
         )
+
+    def _check_prepared(self, entity: Entity) -> None:
+        backend = entity.backend
+        has_hooks = type(backend).init_app is not EntityBackend.init_app
+
+        if has_hooks and id(backend) not in self.prepared_backends:
+            raise errors.ConfigurationError(
+                f"ENTITY_MODELS gained {entity.model.__name__} after init_app, and"
+                f" the {backend.name} backend it needs sets itself up in init_app."
+                " Put the model in ENTITY_MODELS (or entity_models=) before"
+                " calling init_app."
+            )
 
     def _key_ring(self) -> KeyRing:
         """The ring built by ``init_app``, or a new one if its config changed."""
@@ -229,14 +251,21 @@ class JwtRoutes:
         check_revocation_store(app.config.get("JWT_ROUTER_REVOCATION_STORE"))
         sessions = build_sessions(app.config, settings.leeway.total_seconds())
         models = [*self._entity_models, *(entity_models or ())]
-        EntityRegistry(
+        registry = EntityRegistry(
             [*models, *_config_models(app.config)], self._backends, settings.entity_key
         )
+        # Only the backends this app's models use: a backend's hooks run on
+        # every request, and an unused one would tax them all.
+        prepared = {id(entity.backend): entity.backend for entity in registry}
 
-        for backend in self._backends:
+        for backend in prepared.values():
             backend.init_app(app)
 
+        from .cli import jwt_router_cli
+
+        app.cli.add_command(jwt_router_cli)
         state = _AppState(self, app, models, (snapshot(app.config), ring))
+        state.prepared_backends = frozenset(prepared)
         refresh_path = refresh_route_path(app.config)
 
         if refresh_path is not None:
@@ -263,6 +292,7 @@ class JwtRoutes:
         table_name: str | None = None,
         *,
         refresh: t.Literal[False] = False,
+        claims: t.Mapping[str, t.Any] | None = None,
     ) -> str: ...
 
     @t.overload
@@ -272,6 +302,7 @@ class JwtRoutes:
         table_name: str | None = None,
         *,
         refresh: t.Literal[True],
+        claims: t.Mapping[str, t.Any] | None = None,
     ) -> TokenPair: ...
 
     def create_token(
@@ -280,6 +311,7 @@ class JwtRoutes:
         table_name: str | None = None,
         *,
         refresh: bool = False,
+        claims: t.Mapping[str, t.Any] | None = None,
     ) -> str | TokenPair:
         """Return a signed token naming the row ``entity_id`` of ``table_name``.
 
@@ -288,9 +320,14 @@ class JwtRoutes:
         :param refresh: return a :class:`TokenPair` of an access token and a
             refresh token that starts a new login, instead of one access
             token. Needs a revocation store.
+        :param claims: custom claims to carry in the token (in both tokens of
+            a pair), read back in the view with
+            :func:`~flask_jwt_router.current_identity`. Their names may not be
+            the library's own (``tokens.RESERVED_CLAIMS``) or the entity's id
+            claim, and their values must be JSON.
 
         .. versionchanged:: 1.0
-            Added ``refresh``.
+            Added ``refresh`` and ``claims``.
         """
         if entity_id is None:
             raise errors.UsageError(
@@ -306,18 +343,20 @@ class JwtRoutes:
 
         runtime = _state().ready()
         entity = runtime.registry.require(table_name)
+        custom = check_custom_claims(claims, entity.id_claims) if claims else None
 
         if refresh:
             runtime.sessions.require_store("issue refresh tokens")
-            return self._pair(runtime, entity, entity_id, uuid.uuid4().hex)
+            return self._pair(runtime, entity, entity_id, uuid.uuid4().hex, custom)
 
-        return self._sign(runtime, entity, entity_id)
+        return self._sign(runtime, entity, entity_id, custom=custom)
 
     def update_token(self, entity_id: object = None) -> str:
         """Return a fresh token for the entity of the current request's token.
 
         On a public route the request's token is verified here; a bad one gets
-        the client the same 401 as on a protected route.
+        the client the same 401 as on a protected route. Custom claims of the
+        request's token are carried over to the new one.
 
         :raises TokenRequired: when the request carried no token.
         :raises EntityMismatch: when ``entity_id`` is not the id in the token.
@@ -339,7 +378,9 @@ class JwtRoutes:
         # login (revoke_session) reaches it too.
         family = claims.get(FAMILY_CLAIM)
         extra = None if family is None else {FAMILY_CLAIM: family}
-        return self._sign(runtime, entity, token_id, extra)
+        return self._sign(
+            runtime, entity, token_id, extra, custom=_custom_claims(entity, claims)
+        )
 
     def encode_token(self, entity_id: object) -> str:
         """Same as :meth:`update_token`, with the id as a positional argument."""
@@ -397,7 +438,8 @@ class JwtRoutes:
         family = runtime.sessions.rotate(
             token, claims, entity.table_name, entity_id, self._horizon(runtime)
         )
-        return self._pair(runtime, entity, entity_id, family)
+        custom = _custom_claims(entity, claims)
+        return self._pair(runtime, entity, entity_id, family, custom)
 
     def revoke_token(self, token_or_jti: str | None = None) -> None:
         """Revoke one token until it expires.
@@ -413,6 +455,13 @@ class JwtRoutes:
         runtime = _state().ready()
         sessions = runtime.sessions
         horizon = self._horizon(runtime)
+
+        if token_or_jti is not None and not isinstance(token_or_jti, str):
+            raise errors.UsageError(
+                f"revoke_token() takes a token or a jti as a string, got"
+                f" {type(token_or_jti).__name__}; pass nothing to revoke the"
+                " current request's token."
+            )
 
         if token_or_jti is not None and token_or_jti.count(".") != 2:
             if not token_or_jti.strip():
@@ -439,13 +488,7 @@ class JwtRoutes:
         runtime = _state().ready()
         entity = runtime.registry.require(table_name)
 
-        try:
-            key_value = entity.convert(entity_id)
-        except InvalidEntityId as exc:
-            raise errors.UsageError(
-                f"entity_id={entity_id!r} is not a valid primary key for"
-                f" {entity.table_name!r}: {exc}."
-            ) from None
+        key_value = _key_value(entity, entity_id)
 
         runtime.sessions.revoke_entity(
             entity.table_name, key_value, self._horizon(runtime)
@@ -483,15 +526,23 @@ class JwtRoutes:
         return longest.total_seconds() + runtime.sessions.leeway
 
     def _pair(
-        self, runtime: _Runtime, entity: Entity, entity_id: object, family: str
+        self,
+        runtime: _Runtime,
+        entity: Entity,
+        entity_id: object,
+        family: str,
+        custom: t.Mapping[str, t.Any] | None = None,
     ) -> TokenPair:
-        access = self._sign(runtime, entity, entity_id, {FAMILY_CLAIM: family})
+        access = self._sign(
+            runtime, entity, entity_id, {FAMILY_CLAIM: family}, custom=custom
+        )
         refresh = self._sign(
             runtime,
             entity,
             entity_id,
             {FAMILY_CLAIM: family, TYPE_CLAIM: REFRESH},
             runtime.sessions.refresh_expires,
+            custom=custom,
         )
         return TokenPair(access, refresh)
 
@@ -502,14 +553,12 @@ class JwtRoutes:
         entity_id: object,
         extra: dict[str, t.Any] | None = None,
         lifetime: timedelta | None = None,
+        *,
+        custom: t.Mapping[str, t.Any] | None = None,
     ) -> str:
-        try:
-            key_value = entity.convert(entity_id)
-        except InvalidEntityId as exc:
-            raise errors.UsageError(
-                f"entity_id={entity_id!r} is not a valid primary key for"
-                f" {entity.table_name!r}: {exc}."
-            ) from None
+        """Sign a token; ``extra`` holds library claims, ``custom`` the app's
+        (checked already), which never override the library's."""
+        key_value = _key_value(entity, entity_id)
 
         expires = lifetime or self._expires or runtime.settings.expires
         limit = runtime.settings.max_lifetime
@@ -528,7 +577,30 @@ class JwtRoutes:
         if extra:
             claims.update(extra)
 
+        if custom:
+            claims = {**custom, **claims}
+
         return runtime.codec.encode(claims)
+
+
+def _custom_claims(entity: Entity, claims: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """The app's own claims among a verified token's claims."""
+    return {
+        name: value
+        for name, value in claims.items()
+        if name not in RESERVED_CLAIMS and name not in entity.id_claims
+    }
+
+
+def _key_value(entity: Entity, entity_id: object) -> object:
+    """``entity_id`` as the developer gave it, converted to the key's type."""
+    try:
+        return entity.convert(entity_id)
+    except InvalidEntityId as exc:
+        raise errors.UsageError(
+            f"entity_id={entity_id!r} is not a valid primary key for"
+            f" {entity.table_name!r}: {exc}."
+        ) from None
 
 
 def _config_models(config: t.Mapping[str, t.Any]) -> list[t.Any]:
@@ -585,7 +657,7 @@ def _answer_refusals_first(app: Flask) -> None:
 def _make_guard(state: _AppState) -> t.Callable[[], Response | None]:
     def guard() -> Response | None:
         runtime = state.ready()
-        namespace = g._get_current_object().__dict__
+        namespace = t.cast(t.Any, g)._get_current_object().__dict__
 
         # An app context kept open across requests (common in tests) must not
         # carry one request's entity into the next.
@@ -600,7 +672,8 @@ def _make_guard(state: _AppState) -> t.Callable[[], Response | None]:
         if rule is None:  # no rule matched: Flask answers 404 or 405
             return None
 
-        access = runtime.policy.access(rule, req.method)
+        decision = runtime.policy.decision(rule, req.method)
+        access = decision.access
 
         if access in OPEN or access is Access.AUTOMATIC_OPTIONS:
             return None
@@ -609,8 +682,11 @@ def _make_guard(state: _AppState) -> t.Callable[[], Response | None]:
             return None
 
         try:
-            claims, entity, loaded = _authenticate(runtime)
+            claims, entity, loaded = _authenticate(runtime, decision.entities)
         except errors.AuthError as error:
+            if access in OPTIONAL_TOKEN and _anonymous(access, error):
+                return None
+
             return state.respond(error)
 
         namespace[CLAIMS_ATTR] = claims
@@ -656,7 +732,9 @@ def _jwks_view(state: _AppState) -> t.Callable[[], Response]:
 
 
 def _authenticate(
-    runtime: _Runtime, cookie_allowed: bool = True
+    runtime: _Runtime,
+    entities: t.AbstractSet[str] | None = None,
+    cookie_allowed: bool = True,
 ) -> tuple[dict[str, t.Any], Entity, object]:
     req = request._get_current_object()  # type: ignore[attr-defined]
     token = runtime.reader.token(req, cookie_allowed)
@@ -666,6 +744,10 @@ def _authenticate(
 
     claims = runtime.codec.decode(token)
     entity, entity_id = _identity(runtime, claims)
+
+    if entities is not None and entity.table_name not in entities:
+        raise errors.InsufficientScope(scope=entities)
+
     runtime.sessions.admit(token, claims, entity.table_name, entity_id)
     return claims, entity, _load(entity, entity_id)
 
@@ -703,6 +785,14 @@ def _convert(entity: Entity, value: object) -> object:
         raise errors.UnknownEntity("The token's entity id is not valid.") from None
 
 
+def _anonymous(access: Access, error: errors.AuthError) -> bool:
+    """Whether a refusal on an optional route lets the view run anonymously."""
+    if error.code == 503:  # a store is down: not the client's fault
+        return False
+
+    return access is Access.OPTIONAL_LENIENT or isinstance(error, errors.TokenMissing)
+
+
 def _request_claims(runtime: _Runtime) -> dict[str, t.Any]:
     """The claims of the current request's token, verified."""
     if not has_request_context():
@@ -728,7 +818,7 @@ def _request_claims(runtime: _Runtime) -> dict[str, t.Any]:
                 " create_token(entity_id=..., table_name=...) to issue a first one."
             )
 
-        claims = _authenticate(runtime, cookie_allowed)[0]
+        claims = _authenticate(runtime, cookie_allowed=cookie_allowed)[0]
 
     return t.cast("dict[str, t.Any]", claims)
 

@@ -195,15 +195,11 @@ class RedisRevocationStore(RevocationStore):
         connection is tried once more at once (a connection left broken by a
         Redis restart), never after a timeout.
         """
-        try:
-            import redis
-            from redis.backoff import NoBackoff
-            from redis.retry import Retry
-        except ImportError as exc:
-            raise ConfigurationError(
-                "JWT_ROUTER_REVOCATION_STORE is a Redis URL, but the redis package"
-                " is not installed; install flask-jwt-router[redis]."
-            ) from exc
+        _require_redis()
+
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
         options: dict[str, t.Any] = {
             "retry": Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,))
@@ -261,8 +257,16 @@ def store_from_setting(value: object, prefix: str) -> RevocationStore | None:
     if value == "memory":
         return MemoryRevocationStore()
 
-    if isinstance(value, str) and urlsplit(value).scheme in REDIS_SCHEMES:
-        return RedisRevocationStore.from_url(value, prefix=prefix)
+    if isinstance(value, str) and _is_redis_url(value):
+        try:
+            return RedisRevocationStore.from_url(value, prefix=prefix)
+        except ValueError as error:
+            # redis-py's message may quote the URL, password included.
+            raise ConfigurationError(
+                f"JWT_ROUTER_REVOCATION_STORE is a Redis URL that cannot be read"
+                f" ({type(error).__name__}): check its host, port and query"
+                f" options, such as redis://127.0.0.1:6379/0; got {_redact(value)}."
+            ) from None
 
     shown = _redact(value) if isinstance(value, str) else repr(value)
     raise ConfigurationError(
@@ -274,18 +278,27 @@ def store_from_setting(value: object, prefix: str) -> RevocationStore | None:
 
 def check_setting(value: object) -> None:
     """Check ``JWT_ROUTER_REVOCATION_STORE`` without connecting anywhere."""
-    if isinstance(value, str) and urlsplit(value).scheme in REDIS_SCHEMES:
-        try:
-            import redis  # noqa: F401
-        except ImportError as exc:
-            raise ConfigurationError(
-                "JWT_ROUTER_REVOCATION_STORE is a Redis URL, but the redis package"
-                " is not installed; install flask-jwt-router[redis]."
-            ) from exc
-
+    if _is_redis_url(value):
+        _require_redis()
         return
 
     store_from_setting(value, "")
+
+
+def _require_redis() -> None:
+    try:
+        import redis  # noqa: F401
+    except ImportError as exc:
+        raise ConfigurationError(
+            "JWT_ROUTER_REVOCATION_STORE is a Redis URL, but the redis package"
+            " is not installed; install flask-jwt-router[redis]."
+        ) from exc
+
+
+def _is_redis_url(value: object) -> bool:
+    # By its scheme alone: urlsplit() itself refuses some malformed URLs, and
+    # those must reach from_url's error handling.
+    return isinstance(value, str) and value.split(":", 1)[0].lower() in REDIS_SCHEMES
 
 
 def _millis(ttl: float) -> int:
@@ -304,6 +317,7 @@ def _describe(exc: BaseException) -> str:
 
 
 def _redact(url: str) -> str:
-    # A URL may carry a password; show its scheme only.
-    scheme = urlsplit(url).scheme
-    return f"a string starting with {scheme + '://'!r}" if scheme else repr(url)
+    # A URL may carry a password; show its scheme only. Split by hand:
+    # urlsplit() refuses some malformed URLs, the very ones reported here.
+    scheme, colon, _ = url.partition(":")
+    return f"a string starting with {scheme + '://'!r}" if colon else repr(url)

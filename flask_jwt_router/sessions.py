@@ -285,16 +285,20 @@ def issued_us(claims: dict[str, t.Any]) -> int:
     revocation refuses them whenever in that second they were issued.
     """
     value = claims.get(ISSUED_US_CLAIM)
-
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-
     iat = claims.get("iat")
 
-    if isinstance(iat, (int, float)) and not isinstance(iat, bool):
-        return int(math.floor(iat)) * 1_000_000
+    if not isinstance(iat, (int, float)) or isinstance(iat, bool):
+        return 0
 
-    return 0
+    second = int(math.floor(iat)) * 1_000_000
+
+    # iat_us only refines iat within its second; one that disagrees with iat
+    # counts from the start of that second, the stricter reading.
+    if isinstance(value, int) and not isinstance(value, bool):
+        if second <= value < second + 1_000_000:
+            return value
+
+    return second
 
 
 def _judge(claims: dict[str, t.Any], values: list[str | None]) -> None:
@@ -307,7 +311,10 @@ def _judge(claims: dict[str, t.Any], values: list[str | None]) -> None:
         raise TokenRevoked("The login this token belongs to has been ended.")
 
     if entity_mark is not None and issued_us(claims) <= _instant(entity_mark):
-        raise TokenRevoked("Every token issued before this one was revoked.")
+        raise TokenRevoked(
+            "This token was revoked: every token of this entity issued up to a"
+            " logout everywhere was."
+        )
 
 
 def _instant(mark: str) -> int:

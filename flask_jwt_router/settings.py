@@ -10,6 +10,7 @@ from datetime import timedelta
 from .cookies import CookieSettings, build_cookie_settings
 from .errors import ConfigurationError
 from .keys import HMAC_ALGORITHMS, parse_algorithm, secret_key
+from .routing import check_entry_path
 from .transport import DEFAULT_LOCATIONS, parse_locations
 
 logger = logging.getLogger(__name__)
@@ -192,6 +193,8 @@ def _route_pair(item: object, source: str) -> tuple[str, str]:
 
     if not raw_path.strip():
         raise ConfigurationError(f"{source} has an empty path; write it as '/...'.")
+
+    check_entry_path(raw_path, source)
 
     return method, raw_path.strip()
 

@@ -202,6 +202,42 @@ def new_claims(
     }
 
 
+def check_custom_claims(
+    claims: t.Mapping[str, t.Any], id_claims: t.Iterable[str]
+) -> dict[str, t.Any]:
+    """Check the custom claims an app adds to a token and return a copy.
+
+    :raises UsageError: when a name is one of the library's claims or the
+        entity's id claim, or a value is not JSON.
+    """
+    if not isinstance(claims, t.Mapping):
+        raise errors.UsageError(
+            f"claims= takes a mapping of claim names to JSON values, got {claims!r}."
+        )
+
+    taken = RESERVED_CLAIMS.union(id_claims)
+
+    for name, value in claims.items():
+        if not isinstance(name, str) or not name:
+            raise errors.UsageError(f"Claim names must be strings, got {name!r}.")
+
+        if name in taken:
+            raise errors.UsageError(
+                f"The custom claim {name!r} would overwrite one the library"
+                f" writes itself ({', '.join(sorted(taken))}); rename it."
+            )
+
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError):
+            raise errors.UsageError(
+                f"The custom claim {name!r} is {type(value).__name__}, which is"
+                " not JSON; use strings, numbers, booleans, lists and dicts."
+            ) from None
+
+    return dict(claims)
+
+
 def _make_pyjwt() -> jwt.PyJWT:
     codec = jwt.PyJWT()
     jws = getattr(codec, "_jws", None)

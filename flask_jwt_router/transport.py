@@ -110,7 +110,9 @@ def find_token(
             token = _query_token(req.args.getlist("auth"))
 
         else:
-            cookie = req.cookies.get(cookie_name) if "Cookie" in req.headers else None
+            cookie = (
+                _cookie_token(req, cookie_name) if "Cookie" in req.headers else None
+            )
 
             if not cookie:  # an emptied cookie is no token
                 continue
@@ -142,6 +144,20 @@ def find_token(
     return found
 
 
+def _cookie_token(req: t.Any, name: str) -> str | None:
+    # Two cookies of one name (a sibling subdomain or a narrower path can plant
+    # one) are two tokens: never settled by which the browser sent first.
+    values = req.cookies.getlist(name)
+
+    if len(set(values)) > 1:
+        raise errors.InvalidRequest(
+            f"The request carries several different {name!r} cookies; clear them"
+            " and log in again."
+        )
+
+    return values[0] if values else None
+
+
 def _query_token(values: list[str]) -> str:
     if len(set(values)) > 1:
         raise errors.InvalidRequest(
@@ -169,7 +185,8 @@ def _bearer(header: str) -> str:
 
     if not parts or parts[0].lower() != "bearer":
         raise errors.TokenMissing(
-            "This resource needs a token sent as 'Authorization: Bearer <token>'."
+            "The Authorization header uses another scheme; this resource needs"
+            " 'Authorization: Bearer <token>'."
         )
 
     token = parts[1].strip() if len(parts) == 2 else ""

@@ -32,3 +32,4 @@ def test_quick_run_prints_every_ratio() -> None:
 
     assert re.search(r"^create_token/raw [\d.]+", out, re.M), out
     assert "Growth from 10 to 1,000 entries" in out
+    assert re.search(r"^memory\s+[\d.]+us .* [\d.]+x$", out, re.M), out

@@ -8,7 +8,7 @@ import typing as t
 import pytest
 from flask import Blueprint, Flask, g
 
-from flask_jwt_router import JwtRoutes
+from flask_jwt_router import ConfigurationError, JwtRoutes
 from flask_jwt_router.extension import CLAIMS_ATTR
 from flask_jwt_router.routing import RoutePolicy, _EntryIndex
 
@@ -671,3 +671,35 @@ def test_policy_is_built_once_and_requests_never_scan_the_whitelist(
         assert client.options("/users").status_code == 200
 
     assert state.runtime is runtime
+
+
+# -- trailing slashes and malformed placeholders --------------------------------
+
+
+def test_a_trailing_slash_entry_leaves_the_rule_without_it_protected(app) -> None:
+    app.config["WHITE_LIST_ROUTES"] = [("GET", "/x/")]
+    app.add_url_rule("/x", "private", lambda: "private")
+    app.add_url_rule("/x/", "public", lambda: "public")
+    JwtRoutes(app)
+
+    assert status(app, "GET", "/x/") == 200
+    assert status(app, "GET", "/x") == 401
+
+
+def test_an_entry_without_the_rules_trailing_slash_still_means_it(app) -> None:
+    # The app has only "/register/": the entry cannot mean anything else.
+    app.config["WHITE_LIST_ROUTES"] = [("POST", "/register")]
+    app.add_url_rule("/register/", "register", lambda: "ok", methods=["POST"])
+    app.add_url_rule("/registered", "registered", lambda: "no", methods=["POST"])
+    JwtRoutes(app)
+
+    assert status(app, "POST", "/register/") == 200
+    assert status(app, "POST", "/registered") == 401
+
+
+@pytest.mark.parametrize("path", ["/users/<>", "/users/<int:>", "/users/uid>", "/<a"])
+def test_a_malformed_placeholder_fails_at_init_app(app, path) -> None:
+    app.config["WHITE_LIST_ROUTES"] = [("GET", path)]
+
+    with pytest.raises(ConfigurationError, match=r"WHITE_LIST_ROUTES\[0\]"):
+        JwtRoutes(app)

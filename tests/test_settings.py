@@ -447,3 +447,30 @@ def test_zero_leeway_and_a_larger_token_limit_are_accepted(app, fsa, tokens) -> 
         token = jwt_routes.create_token(entity_id=1, table_name="users")
 
     assert app.test_client().get("/me", headers=tokens.bearer(token)).status_code == 200
+
+
+# -- backends set up only where the app uses them ------------------------------
+
+
+def test_backends_the_app_does_not_use_add_no_request_hooks(app, fsa) -> None:
+    # Every ORM's backend is installed in the test env; only SQLAlchemy's is
+    # used here, and it needs no hooks with Flask-SQLAlchemy.
+    JwtRoutes(app, entity_models=[fsa.User])
+
+    assert not any(app.after_request_funcs.values())
+    assert not any(app.teardown_request_funcs.values())
+
+
+def test_a_backend_used_by_the_app_gets_its_hooks(app, sa) -> None:
+    JwtRoutes(app, entity_models=[sa.Student], session=sa.Session)
+
+    assert app.teardown_request_funcs[None]
+
+
+def test_a_model_needing_backend_hooks_added_after_init_app_fails(app, sa) -> None:
+    JwtRoutes(app, session=sa.Session)
+    app.config["ENTITY_MODELS"] = [sa.Student]
+    add_views(app)
+
+    with pytest.raises(ConfigurationError, match="ENTITY_MODELS gained Student"):
+        app.test_client().get("/public")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 import dataclasses
 import importlib.util
+import inspect
 import typing as t
 import uuid
 
@@ -132,6 +133,15 @@ class EntityBackend(abc.ABC):
             the request is answered 503.
         """
 
+    def instance_id(self, model: t.Any, instance: object) -> object:
+        """The primary key value of ``instance``, a loaded entity of ``model``.
+
+        Used by :mod:`flask_jwt_router.testing` to mint tokens for an entity.
+
+        .. versionadded:: 1.0
+        """
+        return getattr(instance, self.primary_key(model).name)
+
     def init_app(self, app: Flask) -> None:  # noqa: B027 - optional hook
         """Prepare for ``app``; called once from ``JwtRoutes.init_app``, where
         request hooks may still be registered."""
@@ -207,3 +217,63 @@ def to_uuid(value: object) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError:
         raise InvalidEntityId("not a UUID id") from None
+
+
+def is_async_callable(func: object) -> bool:
+    """Whether calling ``func`` returns a coroutine (``async def``, also as a
+    ``functools.partial`` or an object with an ``async def __call__``).
+
+    .. versionadded:: 1.0
+    """
+    if inspect.iscoroutinefunction(func):
+        return True
+
+    # An object whose __call__ method is ``async def``.
+    return callable(func) and inspect.iscoroutinefunction(func.__call__)
+
+
+def require_async_support(what: str) -> None:
+    """Fail at startup when an async loader cannot be run.
+
+    :param what: names the loader in the message.
+    :raises ConfigurationError: when asgiref is not installed.
+
+    .. versionadded:: 1.0
+    """
+    try:
+        import asgiref.sync  # noqa: F401
+    except ImportError:
+        from ..errors import ConfigurationError
+
+        raise ConfigurationError(
+            f"{what} is an async function; running it needs asgiref. Install"
+            " it with: pip install 'flask-jwt-router[async]'."
+        ) from None
+
+
+def call_maybe_async(func: t.Callable[..., t.Any], *args: t.Any) -> t.Any:
+    """Call ``func`` from synchronous code, awaiting its result if needed.
+
+    Loaders run in Flask's synchronous request handling (also for async
+    views), so an async loader runs to completion here through asgiref, in
+    the same way Flask runs async views.
+
+    .. versionadded:: 1.0
+    """
+    if is_async_callable(func):
+        from asgiref.sync import async_to_sync
+
+        return async_to_sync(func)(*args)
+
+    result = func(*args)
+
+    if inspect.isawaitable(result):
+        from asgiref.sync import async_to_sync
+
+        return async_to_sync(_wait)(result)
+
+    return result
+
+
+async def _wait(awaitable: t.Awaitable[t.Any]) -> t.Any:
+    return await awaitable

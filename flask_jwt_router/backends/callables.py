@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import typing as t
 import uuid
 
@@ -12,7 +11,10 @@ from .base import (
     IdConverter,
     InvalidEntityId,
     PrimaryKey,
+    call_maybe_async,
     converter_for,
+    is_async_callable,
+    require_async_support,
     to_int,
     to_str,
 )
@@ -36,7 +38,10 @@ class CallableEntity:
     :param load: called with the token's id, already converted to
         ``id_type``; returns the entity, or ``None`` when there is none. A
         ``LookupError`` (such as ``KeyError``) it raises also means "none";
-        raising :class:`~flask_jwt_router.EntityStoreError` answers 503.
+        raising :class:`~flask_jwt_router.EntityStoreError` answers 503. It
+        may be ``async def``: it then runs to completion through asgiref
+        (``pip install 'flask-jwt-router[async]'``), as Flask runs async
+        views.
     :param id_type: ``int``, ``str`` or ``uuid.UUID``: the id is converted to
         it before ``load`` is called, and a token whose id does not convert is
         refused. Without it, ``load`` receives the id as the token holds it, an
@@ -67,13 +72,6 @@ class CallableEntity:
             raise ConfigurationError(
                 f"CallableEntity({table_name!r}, load) needs a function from an id"
                 f" to the entity, got {load!r}."
-            )
-
-        if _is_async(load):
-            # Its coroutine would be taken for an entity found, whatever the id.
-            raise ConfigurationError(
-                f"CallableEntity({table_name!r}, load): load is an async function;"
-                " entities are loaded synchronously, so give a plain function."
             )
 
         if id_type is not None and id_type not in _ID_TYPES:
@@ -145,17 +143,17 @@ class CallableBackend(EntityBackend):
 
         return converter_for(model.id_type)
 
+    def check_model(self, model: t.Any) -> None:
+        if is_async_callable(model.load):
+            require_async_support(f"The loader of {model.table_name!r}")
+
     def load(self, model: t.Any, entity_id: object) -> object | None:
+        # An async loader, or one returning an awaitable, is awaited here: its
+        # coroutine must never pass for an entity found.
         try:
-            return model.load(entity_id)  # type: ignore[no-any-return]
+            return call_maybe_async(model.load, entity_id)  # type: ignore[no-any-return]
         except LookupError:
             return None
-
-
-def _is_async(func: object) -> bool:
-    # An object whose __call__ is async; callable() cannot tell that.
-    call = getattr(func, "__call__", None)  # noqa: B004
-    return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(call)
 
 
 def _to_scalar(value: object) -> object:

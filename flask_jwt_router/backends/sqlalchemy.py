@@ -81,6 +81,10 @@ class SQLAlchemyBackend(EntityBackend):
 
         return PrimaryKey(column.name, python_type)
 
+    def instance_id(self, model: t.Any, instance: object) -> object:
+        # The attribute may be named differently from the column.
+        return _mapper(model).primary_key_from_instance(instance)[0]
+
     def init_app(self, app: Flask) -> None:
         if self._factory:
             # Per request, even when an app context outlives it (as in tests);

@@ -55,17 +55,17 @@ class TestDeclaring:
         with pytest.raises(ConfigurationError, match=message):
             CallableEntity(*args, **kwargs)
 
-    def test_async_loader_is_refused(self) -> None:
-        async def load(entity_id: int) -> object:
-            return None
+    def test_async_loader_is_awaited(self) -> None:
+        # tests/dx/test_async.py covers async loaders in more shapes.
+        async def load(entity_id: str) -> object:
+            return {"c-1": SimpleNamespace(name="acme")}.get(entity_id)
 
-        class Loader:
-            async def __call__(self, entity_id: int) -> object:
-                return None
+        app, _ = _app(CallableEntity("clients", load, id_type=str))
 
-        for loader in [load, Loader()]:
-            with pytest.raises(ConfigurationError, match="async function"):
-                CallableEntity("clients", loader)
+        assert _get(app, forged("clients", id="c-1"), "clients").json == {
+            "name": "acme"
+        }
+        assert _get(app, forged("clients", id="c-2"), "clients").status_code == 401
 
     def test_decorated_function_stays_callable(self) -> None:
         @entity_loader("clients", id_type=int)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import typing as t
 
 import pytest
 from flask import Flask
+from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from flask_jwt_router import ConfigurationError
 
@@ -270,3 +272,28 @@ def test_a_blueprint_limit_covers_its_views_and_nested_blueprints(
     other = token_for(app, 2)
     assert client.get("/pages/any", headers=bearer(other)).status_code == 400
     assert client.get("/items").status_code == 401
+
+
+def test_two_different_access_cookies_are_400(
+    make_app: t.Callable[..., Flask], token_for: t.Callable[..., str]
+) -> None:
+    # A sibling subdomain or a narrower path can plant a second cookie of the
+    # same name ("cookie tossing"): which one the browser sends first decides
+    # nothing.
+    # Flask's test client keeps its own cookie jar and drops a Cookie header,
+    # so the requests go through WSGI directly.
+    app = make_app(**HEADER_AND_COOKIE)
+    one, two = token_for(app, 1), token_for(app, 2)
+
+    def get_items(cookie: str) -> tuple[str, dict[str, t.Any]]:
+        environ = EnvironBuilder(path="/items", headers={"Cookie": cookie})
+        body, status, _ = run_wsgi_app(app, environ.get_environ())
+        return status, json.loads(b"".join(body))
+
+    status, tossed = get_items(f"{ACCESS}={two}; {ACCESS}={one}")
+    assert status.startswith("400")
+    assert tossed["error"] == "invalid_request"
+
+    status, same = get_items(f"{ACCESS}={one}; {ACCESS}={one}")
+    assert status.startswith("200")
+    assert same["member"] == "one"

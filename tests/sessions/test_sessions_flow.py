@@ -207,6 +207,22 @@ def test_same_second_ordering_uses_microseconds() -> None:
     assert issued_us(legacy) == 1_700_000_000_000_000
 
 
+def test_iat_us_outside_its_iat_second_counts_from_that_second() -> None:
+    # Only the signer can write claims, but one that contradicts itself is
+    # read the strict way: a far-future iat_us does not outlive a revocation.
+    revoked_at = 1_700_000_000_500_000
+    lying = {"iat": 1_699_000_000, "iat_us": 9_999_999_999_000_000}
+
+    assert issued_us(lying) == 1_699_000_000_000_000
+    with pytest.raises(TokenRevoked):
+        _judge(lying, [None, str(revoked_at)])
+
+
+def test_revoke_token_refuses_what_is_not_a_string(app: Flask) -> None:
+    with app.app_context(), pytest.raises(UsageError, match="as a string"):
+        ext(app).revoke_token(5)  # type: ignore[arg-type]
+
+
 def test_revoke_entity_checks_its_arguments(app: Flask) -> None:
     with app.app_context():
         with pytest.raises(ConfigurationError, match="known: 'users'"):

@@ -47,3 +47,31 @@ def test_a_redis_url_is_not_dialled_at_init_app() -> None:
     JwtRoutes(app)
 
     assert "flask_jwt_router" in app.extensions
+
+
+def test_a_refresh_route_set_after_init_app_fails_before_serving() -> None:
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=SECRET, TESTING=True)
+    JwtRoutes(app)
+    app.config["JWT_ROUTER_REFRESH_ROUTE"] = "/auth/refresh"
+
+    with pytest.raises(ConfigurationError, match="JWT_ROUTER_REFRESH_ROUTE"):
+        app.test_client().post("/auth/refresh")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://u:hunter2@127.0.0.1:notaport/0",
+        "redis://u:hunter2@127.0.0.1:99999/0",
+        "redis://u:hunter2@[::1/0",
+    ],
+)
+def test_an_unreadable_redis_url_names_the_setting_not_the_password(url) -> None:
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=SECRET, JWT_ROUTER_REVOCATION_STORE=url)
+
+    with pytest.raises(ConfigurationError, match="JWT_ROUTER_REVOCATION_STORE") as info:
+        JwtRoutes(app)
+
+    assert "hunter2" not in str(info.value)
