@@ -12,7 +12,8 @@ check each, whatever tox said:
 * a pytest environment without a pytest summary (it broke before the end),
 * a pytest environment in which no test passed (nothing ran, or all skipped),
 * an environment that tox calls failed although pytest did not,
-* a run in which no environment ran at all (every interpreter missing).
+* a run in which no environment ran at all (every interpreter missing),
+* a run stopped by SIGINT or SIGTERM.
 
 Exits with tox's status, or 1 when tox passed but the summary found a failure.
 
@@ -120,7 +121,9 @@ def tally_env(result: dict[str, t.Any], commands: list[dict[str, t.Any]]) -> Tal
     return tally
 
 
-def summarize(report: dict[str, t.Any]) -> tuple[list[str], Tally]:
+def summarize(
+    report: dict[str, t.Any], interrupted: bool = False
+) -> tuple[list[str], Tally]:
     lines: list[str] = []
     total = Tally()
     ran = 0
@@ -151,14 +154,23 @@ def summarize(report: dict[str, t.Any]) -> tuple[list[str], Tally]:
         duration = float(result.get("duration") or 0)
         lines.append(f"{name}: {status}, {counts}{notes} ({duration:.0f}s)")
 
-    if ran == 0:
+    if interrupted:
+        total.failed += 1
+        lines.append("interrupted: the run did not finish")
+    elif ran == 0:
         total.failed += 1
         lines.append("no environment ran: nothing was tested")
 
     return lines, total
 
 
+#: Set when SIGINT or SIGTERM stopped the run.
+interrupted = False
+
+
 def _interrupt(signum: int, frame: FrameType | None) -> None:
+    global interrupted
+    interrupted = True
     raise KeyboardInterrupt
 
 
@@ -175,7 +187,7 @@ def run_tox(args: list[str]) -> int:
 
 
 def main(args: list[str]) -> int:
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
 
     with tempfile.TemporaryDirectory(prefix="tox-matrix-") as directory:
@@ -188,7 +200,7 @@ def main(args: list[str]) -> int:
 
         report = json.loads(result_file.read_text(encoding="utf-8"))
 
-    lines, total = summarize(report)
+    lines, total = summarize(report, interrupted)
     print("\nscripts/test.sh: environments run:")
 
     for line in lines:

@@ -109,3 +109,12 @@ def test_pytest_passing_inside_a_failed_env_still_fails(matrix: t.Any) -> None:
     _, total = matrix.summarize(report)
 
     assert (total.passed, total.failed) == (5, 1)
+
+
+def test_an_interrupted_run_fails(matrix: t.Any) -> None:
+    report = {"testenvs": {"py311": env(True, skipped=True)}}
+
+    lines, total = matrix.summarize(report, interrupted=True)
+
+    assert (total.passed, total.failed) == (0, 1)
+    assert lines[-1] == "interrupted: the run did not finish"
