@@ -151,7 +151,8 @@ class CallableBackend(EntityBackend):
         # An async loader, or one returning an awaitable, is awaited here: its
         # coroutine must never pass for an entity found.
         try:
-            return call_maybe_async(model.load, entity_id)  # type: ignore[no-any-return]
+            found: object | None = call_maybe_async(model.load, entity_id)
+            return found
         except LookupError:
             return None
 

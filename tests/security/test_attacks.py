@@ -293,7 +293,16 @@ def test_wrong_segment_count(hs_app: SecurityApp, count: int) -> None:
         lambda h, p, s: (h, p.replace("e", "+").replace("a", "/"), s),
         lambda h, p, s: (h, p + "\u00e9", s),
     ],
-    ids=["bang", "star", "dollar", "padding", "overpadded", "odd", "std-alphabet", "é"],
+    ids=[
+        "bang",
+        "star",
+        "dollar",
+        "padding",
+        "overpadded",
+        "odd",
+        "std-alphabet",
+        "é",
+    ],
 )
 def test_bad_base64(
     hs_app: SecurityApp, damage: t.Callable[..., tuple[str, ...]]
