@@ -10,12 +10,12 @@ See README.md beside this file for the curl calls.
 from __future__ import annotations
 
 import os
+import tempfile
 import typing as t
 
 from flask import Flask, g, jsonify, request
 from sqlalchemy import Integer, String, create_engine, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
-from sqlalchemy.pool import StaticPool
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from flask_jwt_router import JwtRoutes
@@ -34,9 +34,10 @@ class User(Base):
 
 
 def create_app(store: str | None = None) -> Flask:
-    engine = create_engine(
-        "sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool
-    )
+    # A SQLite file, so that each of the server's threads gets a connection of
+    # its own (one shared in-memory connection is not safe across threads).
+    folder = tempfile.mkdtemp(prefix="jwt-router-sessions-example-")
+    engine = create_engine(f"sqlite:///{os.path.join(folder, 'users.db')}")
     Base.metadata.create_all(engine)
     Session = sessionmaker(engine)
 
